@@ -1,0 +1,1 @@
+//! The BDAT (RFC 3030 CHUNKING) chunk reader.

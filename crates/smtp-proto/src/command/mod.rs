@@ -1,0 +1,1 @@
+//! SMTP, ESMTP and LMTP commands.

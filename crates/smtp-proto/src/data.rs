@@ -1,0 +1,1 @@
+//! The incremental DATA decoder.

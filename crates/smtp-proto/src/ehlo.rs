@@ -1,0 +1,1 @@
+//! EHLO capability lists: building (server side) and parsing (client side).

@@ -1,0 +1,1 @@
+//! Command-line framing with a length limit.

@@ -1,0 +1,1 @@
+//! ESMTP parameters of MAIL FROM and RCPT TO.

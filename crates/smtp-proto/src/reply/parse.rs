@@ -1,0 +1,1 @@
+//! Parsing replies that come back from a server (the relay's client side).

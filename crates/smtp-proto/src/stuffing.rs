@@ -1,0 +1,1 @@
+//! The dot-stuffing encoder for outgoing messages.

@@ -1,0 +1,83 @@
+//! Project automation, run as `cargo xtask <task>` (the alias lives in `.cargo/config.toml`).
+//!
+//! - `ci`: everything CI checks, in the order a developer wants the failures: formatting,
+//!   clippy with warnings denied, the whole test suite, and the documentation with warnings denied.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print_usage();
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_usage() {
+    println!("usage: cargo xtask <task>");
+    println!();
+    println!("tasks:");
+    println!("  ci     cargo fmt --check, clippy -D warnings, cargo test, cargo doc -D warnings");
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// One step of a task: a cargo invocation with extra environment.
+struct Step {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+fn ci() -> Result<(), String> {
+    let steps = [
+        Step { name: "format", args: &["fmt", "--all", "--check"], env: &[] },
+        Step {
+            name: "clippy",
+            args: &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+            env: &[],
+        },
+        Step { name: "tests", args: &["test", "--workspace", "--locked"], env: &[] },
+        Step {
+            name: "docs",
+            args: &["doc", "--workspace", "--no-deps", "--locked"],
+            env: &[("RUSTDOCFLAGS", "-D warnings")],
+        },
+    ];
+    let root = workspace_root();
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    for step in &steps {
+        let started = Instant::now();
+        println!("xtask ci: {} (cargo {})", step.name, step.args.join(" "));
+        let status = Command::new(&cargo)
+            .args(step.args)
+            .envs(step.env.iter().copied())
+            .current_dir(&root)
+            .status()
+            .map_err(|error| format!("could not run cargo: {error}"))?;
+        if !status.success() {
+            return Err(format!("step `{}` failed ({status})", step.name));
+        }
+        println!("xtask ci: {} passed in {:.1}s", step.name, started.elapsed().as_secs_f64());
+    }
+    println!("xtask ci: all steps passed");
+    Ok(())
+}
