@@ -291,3 +291,299 @@ fn route_domain_end(text: &str) -> Option<usize> {
     let start = if text.starts_with('[') { text.find(']')? } else { 0 };
     text.get(start..)?.find([',', ':']).map(|index| start + index)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    const LIMITS: AddressLimits = AddressLimits::RFC5321;
+
+    /// A reverse path and the rest of the line, as text.
+    fn reverse(text: &str) -> Result<(String, &str), AddressError> {
+        parse_reverse_path(text, &LIMITS).map(|(path, rest)| (path.to_string(), rest))
+    }
+
+    /// A forward path and the rest of the line, as text.
+    fn forward(text: &str) -> Result<(String, &str), AddressError> {
+        parse_forward_path(text, &LIMITS).map(|(path, rest)| (path.to_string(), rest))
+    }
+
+    #[test]
+    fn valid_reverse_paths() {
+        let local_64 = format!("<{}@example.com>", "a".repeat(64));
+        let domain_254 =
+            format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(62));
+        let path_256 = format!("a@{domain_254}");
+        let path_256_bracketed = format!("<{path_256}>");
+        // (argument after FROM:, path as displayed, rest of the line)
+        let table = [
+            ("<alice@example.com>", "<alice@example.com>", ""),
+            (" <alice@example.com>", "<alice@example.com>", ""),
+            ("  <alice@example.com>", "<alice@example.com>", ""),
+            ("alice@example.com", "<alice@example.com>", ""),
+            (" alice@example.com", "<alice@example.com>", ""),
+            ("alice@example.com SIZE=10", "<alice@example.com>", "SIZE=10"),
+            ("<alice@example.com> SIZE=10", "<alice@example.com>", "SIZE=10"),
+            (
+                "<alice@example.com>   SIZE=10 BODY=8BITMIME",
+                "<alice@example.com>",
+                "SIZE=10 BODY=8BITMIME",
+            ),
+            ("<alice@example.com> ", "<alice@example.com>", ""),
+            ("<>", "<>", ""),
+            (" <> SIZE=10", "<>", "SIZE=10"),
+            ("<anne.arthur@example.com>", "<anne.arthur@example.com>", ""),
+            ("anne+promo@example.com", "<anne+promo@example.com>", ""),
+            ("anne-arthur@example.com", "<anne-arthur@example.com>", ""),
+            ("anne_arthur@example.com", "<anne_arthur@example.com>", ""),
+            ("_@example.com", "<_@example.com>", ""),
+            ("anne@127.0.0.1", "<anne@127.0.0.1>", ""),
+            ("anne@[127.0.0.1]", "<anne@[127.0.0.1]>", ""),
+            ("<anne@[IPv6:2001:db8::1]>", "<anne@[IPv6:2001:db8::1]>", ""),
+            ("<anne@[ipv6:::1]> SIZE=1", "<anne@[ipv6:::1]>", "SIZE=1"),
+            ("<anne@[x-tag:any-content]>", "<anne@[x-tag:any-content]>", ""),
+            ("<@example.org:anne@example.com>", "<anne@example.com>", ""),
+            ("<@example.net,@example.org:anne@example.com>", "<anne@example.com>", ""),
+            ("<@[192.0.2.1],@[IPv6:2001:db8::1]:anne@example.com>", "<anne@example.com>", ""),
+            ("@relay.example:anne@example.com SIZE=1", "<anne@example.com>", "SIZE=1"),
+            ("anne@mail", "<anne@mail>", ""),
+            ("\"\"@example.com", "<\"\"@example.com>", ""),
+            ("<\"\"@example.com>", "<\"\"@example.com>", ""),
+            ("\" \"@example.com", "<\" \"@example.com>", ""),
+            ("\"anne..arthur\"@example.com", "<\"anne..arthur\"@example.com>", ""),
+            ("mailhost!anne@example.com", "<mailhost!anne@example.com>", ""),
+            ("anne%example.org@example.com", "<anne%example.org@example.com>", ""),
+            ("\"Abc@def\"@example.com", "<\"Abc@def\"@example.com>", ""),
+            ("\"Fred Bloggs\"@example.com SIZE=5", "<\"Fred Bloggs\"@example.com>", "SIZE=5"),
+            ("<\"alice smith\"@example.com>", "<\"alice smith\"@example.com>", ""),
+            ("<\"a>b <c\"@example.com> X=1", "<\"a>b <c\"@example.com>", "X=1"),
+            ("<\"say \\\"hi\\\" >\"@example.com>", "<\"say \\\"hi\\\" >\"@example.com>", ""),
+            ("<\"back\\\\\"@example.com>", "<\"back\\\\\"@example.com>", ""),
+            (
+                "customer/department=shipping@example.com",
+                "<customer/department=shipping@example.com>",
+                "",
+            ),
+            ("$A12345@example.com", "<$A12345@example.com>", ""),
+            ("!def!xyz%abc@example.com", "<!def!xyz%abc@example.com>", ""),
+            ("<PostMaster@Example.COM>", "<PostMaster@Example.COM>", ""),
+            ("<jörg@bücher.example> SMTPUTF8", "<jörg@bücher.example>", "SMTPUTF8"),
+            ("ñandú@example.com", "<ñandú@example.com>", ""),
+            (local_64.as_str(), local_64.as_str(), ""),
+            (path_256.as_str(), path_256_bracketed.as_str(), ""),
+        ];
+        for (text, display, rest) in table {
+            assert_eq!(reverse(text), Ok((display.to_owned(), rest)), "{text}");
+        }
+    }
+
+    #[test]
+    fn invalid_reverse_paths() {
+        use AddressError::{Empty, Malformed, Syntax, TooLong};
+        let local_65 = format!("<{}@example.com>", "a".repeat(65));
+        let path_257 = format!(
+            "<ab@{}.{}.{}.{}>",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(62)
+        );
+        let table = [
+            ("", Empty),
+            ("   ", Empty),
+            ("<", Syntax),
+            ("<alice@example.com", Syntax),
+            (" <alice@example.com SIZE=10", Syntax),
+            ("<<alice@example.com>>", Syntax),
+            ("<alice<@example.com>", Syntax),
+            ("<alice@example.com>>", Syntax),
+            ("alice@example.com>", Syntax),
+            ("alice>@example.com", Syntax),
+            ("<alice@example.com>SIZE=10", Syntax),
+            ("<>SIZE=10", Syntax),
+            ("<\"alice@example.com>", Syntax),
+            ("Anne <anne@example.com>", Syntax),
+            ("<alice smith@example.com>", Malformed),
+            ("<alice@b@example.com>", Malformed),
+            ("<alice@@example.com>", Malformed),
+            ("alice@", Malformed),
+            ("alice@ SIZE=10", Malformed),
+            ("<@example.com>", Malformed),
+            ("<alice@>", Malformed),
+            ("<alice@-bad.example>", Malformed),
+            ("<alice@bad-.example>", Malformed),
+            ("<alice@example..com>", Malformed),
+            ("<alice@example.com.>", Malformed),
+            ("<alice@.example.com>", Malformed),
+            ("<.alice@example.com>", Malformed),
+            ("<alice.@example.com>", Malformed),
+            ("<al..ice@example.com>", Malformed),
+            ("<al\0ice@example.com>", Malformed),
+            ("<alice\r\n@example.com>", Malformed),
+            ("<alice@example.com\r\n>", Malformed),
+            ("alice@example.com\tSIZE=10", Malformed),
+            ("<alice\u{85}@example.com>", Malformed),
+            ("<alice@exam\u{3002}ple.com>", Malformed),
+            ("<alice>", Malformed),
+            ("alice", Malformed),
+            ("<Postmaster>", Malformed),
+            ("<\"alice\">", Malformed),
+            ("<alice@[2001:db8::1]>", Malformed),
+            ("<alice@[IPv6::1]>", Malformed),
+            ("<alice@[300.0.0.1]>", Malformed),
+            ("<alice@[192.0.2.1>", Malformed),
+            ("<:alice@example.com>", Malformed),
+            ("<@:alice@example.com>", Malformed),
+            ("<@relay:alice>", Malformed),
+            ("<@relay,alice@example.com>", Malformed),
+            ("<@relay,:alice@example.com>", Malformed),
+            ("<@relay alice@example.com>", Malformed),
+            ("<@-relay:alice@example.com>", Malformed),
+            ("<@relay:@alice@example.com>", Malformed),
+            ("<anne(comment)@example.com>", Malformed),
+            ("<(comment)anne@example.com>", Malformed),
+            ("<Fred\\ Bloggs@example.com>", Malformed),
+            ("<much.\"more\\ unusual\"@example.com>", Malformed),
+            ("<\"unterminated@example.com>", Syntax),
+            (local_65.as_str(), TooLong),
+            (path_257.as_str(), TooLong),
+        ];
+        for (text, error) in table {
+            assert_eq!(reverse(text), Err(error), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn forward_paths() {
+        use AddressError::{Malformed, Syntax};
+        let table = [
+            ("<bob@example.com>", Ok(("<bob@example.com>", ""))),
+            (" bob@example.com NOTIFY=NEVER", Ok(("<bob@example.com>", "NOTIFY=NEVER"))),
+            ("<Postmaster>", Ok(("<Postmaster>", ""))),
+            ("<postmaster>", Ok(("<Postmaster>", ""))),
+            (" <POSTMASTER> X=1", Ok(("<Postmaster>", "X=1"))),
+            ("Postmaster", Ok(("<Postmaster>", ""))),
+            ("<postmaster@example.com>", Ok(("<postmaster@example.com>", ""))),
+            ("<@relay.example:bob@example.com>", Ok(("<bob@example.com>", ""))),
+            ("<>", Err(Malformed)),
+            ("<> NOTIFY=NEVER", Err(Malformed)),
+            ("<\"Postmaster\">", Err(Malformed)),
+            ("<@relay.example:Postmaster>", Err(Malformed)),
+            ("<Postmaster.>", Err(Malformed)),
+            ("<alice>", Err(Malformed)),
+            ("carol@", Err(Malformed)),
+            ("<bob@@example.com>", Err(Malformed)),
+            ("<carol@example.com", Err(Syntax)),
+        ];
+        for (text, expected) in table {
+            let expected = expected.map(|(path, rest)| (path.to_owned(), rest));
+            assert_eq!(forward(text), expected, "{text:?}");
+        }
+        let (path, _) = parse_forward_path("<postmaster>", &LIMITS).unwrap();
+        assert_eq!(path.into_mailbox(), Mailbox::postmaster());
+        let (path, _) = parse_forward_path("<bob@example.com>", &LIMITS).unwrap();
+        assert_eq!(path.into_mailbox().to_string(), "bob@example.com");
+    }
+
+    #[test]
+    fn mailboxes() {
+        use AddressError::{Empty, Malformed, Syntax};
+        let table = [
+            ("alice@example.com", Ok("alice@example.com")),
+            ("<alice@example.com>", Ok("alice@example.com")),
+            (" alice@example.com  ", Ok("alice@example.com")),
+            ("<@relay.example:alice@example.com>", Ok("alice@example.com")),
+            ("\"alice smith\"@example.com", Ok("\"alice smith\"@example.com")),
+            ("", Err(Empty)),
+            ("alice@example.com extra", Err(Syntax)),
+            ("<alice@example.com> extra", Err(Syntax)),
+            ("<alice@example.com", Err(Syntax)),
+            ("@@", Err(Malformed)),
+            ("alice", Err(Malformed)),
+            ("Postmaster", Err(Malformed)),
+            ("<>", Err(Malformed)),
+        ];
+        for (text, expected) in table {
+            let parsed = parse_mailbox(text, &LIMITS).map(|mailbox| mailbox.to_string());
+            assert_eq!(parsed, expected.map(str::to_owned), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn limits_are_octets_and_cover_the_route() {
+        let limits = AddressLimits { max_local_part: 4, max_domain: 11, max_path: 30 };
+        let table = [
+            // 4 octets, 2 characters: fits.
+            ("<öö@example.com>", Ok(())),
+            ("<jöö@example.com>", Err(AddressError::TooLong)),
+            ("<\"ab\"@example.com>", Ok(())),
+            ("<\"abc\"@example.com>", Err(AddressError::TooLong)),
+            ("<bob@bücher.exa>", Ok(())),
+            ("<bob@bücher.exam>", Err(AddressError::TooLong)),
+            // The route's domains have the domain limit too.
+            ("<@example.com:bob@example.com>", Ok(())),
+            ("<@relay.example.com:bob@example.com>", Err(AddressError::TooLong)),
+            // 30 octets between the brackets, route included; 31 is too long.
+            ("<@a.example,@b.example:x@cc.com>", Ok(())),
+            ("<@a.example,@b.example:xy@cc.com>", Err(AddressError::TooLong)),
+        ];
+        for (text, expected) in table {
+            let parsed = parse_reverse_path(text, &limits).map(|_| ());
+            assert_eq!(parsed, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn paths_borrow_from_the_input() {
+        let text = String::from("<\"alice smith\"@example.com> SIZE=1");
+        let (path, rest) = parse_reverse_path(&text, &LIMITS).unwrap();
+        let ReversePath::Mailbox(mailbox) = &path else { panic!("not a mailbox") };
+        let local = mailbox.local_part().unquoted();
+        assert!(matches!(local, std::borrow::Cow::Borrowed(_)));
+        assert!(text.as_bytes().as_ptr_range().contains(&local.as_ptr()));
+        assert!(text.as_bytes().as_ptr_range().contains(&rest.as_ptr()));
+        assert_eq!(path.clone().into_owned(), path);
+        assert!(path.is_ascii() && ReversePath::Null.is_ascii());
+        assert_eq!(ReversePath::Null.mailbox(), None);
+    }
+
+    #[test]
+    fn huge_inputs_are_linear() {
+        let n = 100_000;
+        let unlimited = AddressLimits::UNLIMITED;
+        let inputs = [
+            format!("<{}@example.com>", "a".repeat(n)),
+            format!("{}@example.com", "a".repeat(n)),
+            format!("<\"{}\"@example.com>", "a ".repeat(n / 2)),
+            format!("<{}", "\"".repeat(n)),
+            "<".repeat(n),
+            ">".repeat(n),
+            "\\".repeat(n),
+            format!("<{}>", "\\\"".repeat(n / 2)),
+            format!("<{}:a@b>", "@a,".repeat(n / 3)),
+            format!("<{}:a@b>", "@[".repeat(n / 2)),
+            format!("a@{}", "a.".repeat(n / 2)),
+            format!("a@{}b", "a.".repeat(n / 2)),
+            format!("a@[{}]", "1:".repeat(n / 2)),
+            format!("<a@b> {}", " ".repeat(n)),
+            "ö".repeat(n),
+        ];
+        for limits in [LIMITS, unlimited] {
+            for input in &inputs {
+                let start = Instant::now();
+                let _ = parse_reverse_path(input, &limits);
+                let _ = parse_forward_path(input, &limits);
+                let _ = parse_mailbox(input, &limits);
+                // Linear work on 100 kB takes well under a millisecond; quadratic would take
+                // seconds.
+                assert!(start.elapsed() < Duration::from_secs(2), "{:?}", input.get(..20));
+            }
+        }
+        let long = format!("<{}@example.com>", "a".repeat(n));
+        assert_eq!(reverse(&long), Err(AddressError::TooLong));
+        assert!(parse_reverse_path(&long, &unlimited).is_ok());
+        let route = format!("<{}:a@b>", "@a,".repeat(n / 3).trim_end_matches(','));
+        assert!(parse_reverse_path(&route, &unlimited).is_ok());
+    }
+}
