@@ -33,6 +33,8 @@ mod literal;
 mod local_part;
 mod mailbox;
 mod path;
+#[cfg(test)]
+mod proptests;
 
 pub use domain::Domain;
 pub use error::AddressError;
