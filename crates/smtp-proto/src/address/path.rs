@@ -510,6 +510,55 @@ mod tests {
         }
     }
 
+    /// The reply class the command layer gives: 501 for Empty and Syntax, 553 for the rest.
+    fn reply_code<T>(result: Result<T, AddressError>) -> u16 {
+        match result {
+            Ok(_) => 250,
+            Err(AddressError::Empty | AddressError::Syntax) => 501,
+            Err(AddressError::Malformed | AddressError::TooLong) => 553,
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_conformance_cases() {
+        // (case, argument after FROM: or TO:, is RCPT, the codes the case allows)
+        let table: [(&str, &str, bool, &[u16]); 20] = [
+            ("mail-basic", "<alice@example.com>", false, &[250]),
+            ("mail-space-after-colon", " <alice@example.com>", false, &[250]),
+            ("mail-without-brackets", "alice@example.com", false, &[250]),
+            ("mail-null-sender", "<>", false, &[250]),
+            ("mail-missing-close-bracket", "<alice@example.com", false, &[501, 553]),
+            ("mail-empty-address", "", false, &[501]),
+            ("mail-space-in-local-part", "<alice smith@example.com>", false, &[501, 553]),
+            ("mail-double-at", "<alice@b@example.com>", false, &[553]),
+            ("mail-bare-trailing-at", "alice@", false, &[501, 553]),
+            ("mail-no-domain (Malformed chosen)", "<alice>", false, &[553]),
+            ("mail-quoted-local-part", "<\"alice smith\"@example.com>", false, &[250]),
+            ("mail-source-route", "<@relay.example:alice@example.com>", false, &[250]),
+            ("rcpt-space-after-colon", " <bob@example.com>", true, &[250]),
+            ("rcpt-without-brackets", "bob@example.com", true, &[250]),
+            ("rcpt-null-address", "<>", true, &[501, 553]),
+            ("rcpt-postmaster", "<Postmaster>", true, &[250]),
+            ("rcpt-empty-address", "", true, &[501]),
+            ("rcpt-malformed-address", "<bob@@example.com>", true, &[553]),
+            ("address-leniency", "carol@", true, &[501, 553]),
+            ("address-leniency", "<carol@example.com", true, &[501, 553]),
+        ];
+        for (case, argument, rcpt, allowed) in table {
+            let code = if rcpt {
+                reply_code(parse_forward_path(argument, &LIMITS))
+            } else {
+                reply_code(parse_reverse_path(argument, &LIMITS))
+            };
+            assert!(allowed.contains(&code), "{case}: {argument:?} gave {code}");
+        }
+        // limits/mail-538-after-ehlo-ok and rcpt-513-too-long: aiosmtpd has no address limits,
+        // so these pass only with AddressLimits::UNLIMITED (or limits at least this large).
+        let long_local = format!("<{}@example.com>", "a".repeat(514));
+        assert_eq!(reply_code(parse_reverse_path(&long_local, &AddressLimits::UNLIMITED)), 250);
+        assert_eq!(reply_code(parse_reverse_path(&long_local, &LIMITS)), 553);
+    }
+
     #[test]
     fn limits_are_octets_and_cover_the_route() {
         let limits = AddressLimits { max_local_part: 4, max_domain: 11, max_path: 30 };
