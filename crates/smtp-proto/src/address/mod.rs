@@ -28,6 +28,7 @@
 mod chars;
 mod domain;
 mod error;
+mod find;
 mod limits;
 mod literal;
 mod local_part;
@@ -35,6 +36,7 @@ mod mailbox;
 mod path;
 #[cfg(test)]
 mod proptests;
+mod route;
 
 pub use domain::Domain;
 pub use error::AddressError;

@@ -1,10 +1,11 @@
-//! Reverse and forward paths (RFC 5321 §4.1.2): finding the path in a MAIL or RCPT argument,
-//! dropping the source route, and the three public parsers.
+//! Reverse and forward paths (RFC 5321 §4.1.2) and the three public parsers.
 
 use std::fmt;
 
+use super::find::find_path;
 use super::mailbox::{Parsed, parse_mailbox_text};
-use super::{AddressError, AddressLimits, Domain, Mailbox};
+use super::route::skip_source_route;
+use super::{AddressError, AddressLimits, Mailbox};
 
 /// MAIL FROM's path: the null path `<>` or a mailbox.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -180,84 +181,6 @@ pub fn parse_mailbox<'a>(
     }
 }
 
-/// Where the path is in a MAIL or RCPT argument.
-#[derive(Debug, PartialEq, Eq)]
-struct Found<'a> {
-    /// The path without its angle brackets.
-    path: &'a str,
-    /// Whether it was in angle brackets.
-    bracketed: bool,
-    /// The text after it, leading spaces trimmed.
-    rest: &'a str,
-}
-
-/// Finds the path at the start of `text`: up to the matching `>`, or without brackets up to the
-/// first space; in both cases a quoted string is skipped whole.
-fn find_path(text: &str) -> Result<Found<'_>, AddressError> {
-    let text = text.trim_start_matches(' ');
-    if text.is_empty() {
-        return Err(AddressError::Empty);
-    }
-    if let Some(inner) = text.strip_prefix('<') {
-        let end = scan(inner, Stop::CloseBracket).ok_or(AddressError::Syntax)??;
-        let (path, after) = split_around(inner, end);
-        if !(after.is_empty() || after.starts_with(' ')) {
-            return Err(AddressError::Syntax);
-        }
-        Ok(Found { path, bracketed: true, rest: after.trim_start_matches(' ') })
-    } else {
-        let end = scan(text, Stop::Space).unwrap_or(Ok(text.len()))?;
-        let (path, after) = text.split_at(end);
-        let rest = after.trim_start_matches(' ');
-        if rest.starts_with('<') {
-            // `Anne <anne@example.com>`: a display name, not a path.
-            return Err(AddressError::Syntax);
-        }
-        Ok(Found { path, bracketed: false, rest })
-    }
-}
-
-/// What ends a path in [`scan`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    /// The closing `>` of a bracketed path.
-    CloseBracket,
-    /// The space after an unbracketed path.
-    Space,
-}
-
-/// The index of the byte ending the path (outside quoted strings), `None` when the text ends
-/// first, or `Some(Err(Syntax))` at a stray angle bracket. One pass over the bytes: the
-/// delimiters are ASCII, so UTF-8 continuation bytes never match them.
-fn scan(text: &str, stop: Stop) -> Option<Result<usize, AddressError>> {
-    let mut quoted = false;
-    let mut escaped = false;
-    for (index, byte) in text.bytes().enumerate() {
-        if quoted {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => quoted = false,
-                _ => {}
-            }
-            continue;
-        }
-        match (byte, stop) {
-            (b'"', _) => quoted = true,
-            (b'>', Stop::CloseBracket) | (b' ', Stop::Space) => return Some(Ok(index)),
-            (b'<' | b'>', _) => return Some(Err(AddressError::Syntax)),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The text before the byte at `index` and the text after it (`index` is an ASCII delimiter).
-fn split_around(text: &str, index: usize) -> (&str, &str) {
-    let (before, from) = text.split_at(index);
-    (before, from.get(1..).unwrap_or_default())
-}
-
 /// Parses a path's content: an optional source route, then a mailbox or a lone local part.
 fn parse_path<'a>(path: &'a str, limits: &AddressLimits) -> Result<Parsed<'a>, AddressError> {
     if path.len() > limits.max_path {
@@ -265,31 +188,6 @@ fn parse_path<'a>(path: &'a str, limits: &AddressLimits) -> Result<Parsed<'a>, A
     }
     let mailbox = skip_source_route(path, limits)?;
     parse_mailbox_text(mailbox, limits)
-}
-
-/// Checks and drops an `A-d-l ":"` source route (`@relay1,@relay2:`) at the start of `path`.
-fn skip_source_route<'a>(path: &'a str, limits: &AddressLimits) -> Result<&'a str, AddressError> {
-    let mut rest = path;
-    if !rest.starts_with('@') {
-        return Ok(rest);
-    }
-    while let Some(after_at) = rest.strip_prefix('@') {
-        let end = route_domain_end(after_at).ok_or(AddressError::Malformed)?;
-        let (domain, after) = split_around(after_at, end);
-        Domain::parse_limited(domain, limits.max_domain)?;
-        if after_at.as_bytes().get(end) == Some(&b':') {
-            return Ok(after);
-        }
-        rest = after;
-    }
-    Err(AddressError::Malformed)
-}
-
-/// The index of the `,` or `:` after a source-route domain (skipping an address literal,
-/// whose IPv6 form holds colons).
-fn route_domain_end(text: &str) -> Option<usize> {
-    let start = if text.starts_with('[') { text.find(']')? } else { 0 };
-    text.get(start..)?.find([',', ':']).map(|index| start + index)
 }
 
 #[cfg(test)]
