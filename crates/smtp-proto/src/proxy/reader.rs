@@ -39,7 +39,8 @@ impl ProxyHeaderReader {
         self.buf.len()
     }
 
-    /// Takes what it can from `input`.
+    /// Takes what it can from `input`. After an error the reader keeps what it held; drop it
+    /// (the connection is to be closed anyway).
     pub fn feed(&mut self, input: &[u8]) -> Result<Fed, ProxyError> {
         let mut taken = 0;
         while let Some(remaining) = input.get(taken..).filter(|rest| !rest.is_empty()) {

@@ -160,7 +160,9 @@ impl ReplyParser {
         let window = input.get(..limit).unwrap_or(input);
         match memchr::memchr(b'\n', window) {
             Some(lf) => Ok(Some(lf + 1)),
-            None if input.len() >= limit => Err(ReplyParseError::LineTooLong { limit }),
+            None if !input.is_empty() && input.len() >= limit => {
+                Err(ReplyParseError::LineTooLong { limit })
+            }
             None => Ok(None),
         }
     }
