@@ -7,7 +7,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`line`] | command-line framing with a length limit (over-long lines are skipped, not buffered) |
+//! | [`line`](mod@line) | command-line framing with a length limit (over-long lines are skipped, not buffered) |
 //! | [`command`] | SMTP/ESMTP/LMTP commands, parsed into typed values, or the reply to send |
 //! | [`params`] | ESMTP parameters of MAIL and RCPT (SIZE, BODY, SMTPUTF8, AUTH, RET, ENVID, NOTIFY, ORCPT) |
 //! | [`address`] | RFC 5321 / RFC 6531 paths and mailboxes |
