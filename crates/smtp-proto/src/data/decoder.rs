@@ -232,7 +232,7 @@ impl DataDecoder {
     fn check_line_len(&mut self, end: u64) {
         if let Some(max) = self.limits.max_line_len {
             let max = max as u64;
-            if end - self.line_start > max {
+            if end.saturating_sub(self.line_start) > max {
                 self.refuse(self.line_start + max, DataError::LineTooLong);
             }
         }
