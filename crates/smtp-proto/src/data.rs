@@ -1,1 +1,0 @@
-//! The incremental DATA decoder.
