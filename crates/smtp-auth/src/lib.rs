@@ -3,5 +3,16 @@
 //! The SMTP AUTH (RFC 4954) API: SASL server mechanisms as small state machines, a registry of
 //! mechanisms, the authenticator that verifies credentials, and credential types that never show
 //! their secrets.
-//!
-//! This crate is being built; see the workspace README for its state.
+
+pub mod authenticator;
+pub mod credentials;
+pub mod mechanism;
+pub mod result;
+
+pub use authenticator::{AuthRequest, Authenticator, SecretLookup, SecretRequest, ServerInfo};
+pub use credentials::{
+    AuthData, BearerToken, CustomAuthData, LoginPassword, ScramCredentials, Secret, SecretKind,
+    StoredSecret,
+};
+pub use mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
+pub use result::AuthResult;
