@@ -6,7 +6,12 @@
 
 pub mod authenticator;
 pub mod credentials;
+pub mod exchange;
+pub mod login;
 pub mod mechanism;
+pub mod name;
+pub mod plain;
+pub mod registry;
 pub mod result;
 
 pub use authenticator::{AuthRequest, Authenticator, SecretLookup, SecretRequest, ServerInfo};
@@ -14,5 +19,10 @@ pub use credentials::{
     AuthData, BearerToken, CustomAuthData, LoginPassword, ScramCredentials, Secret, SecretKind,
     StoredSecret,
 };
+pub use exchange::{AuthCommand, AuthExchange, ExchangeStep, MAX_RESPONSE_LEN};
+pub use login::Login;
 pub use mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
+pub use name::{InvalidMechanismName, MechanismName};
+pub use plain::Plain;
+pub use registry::MechanismRegistry;
 pub use result::AuthResult;
