@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod exchange;
 pub mod login;
 pub mod mechanism;
+pub mod memory;
 pub mod name;
 pub mod plain;
 pub mod registry;
@@ -22,7 +23,8 @@ pub use credentials::{
 pub use exchange::{AuthCommand, AuthExchange, ExchangeStep, MAX_RESPONSE_LEN};
 pub use login::Login;
 pub use mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
+pub use memory::MemoryAuthenticator;
 pub use name::{InvalidMechanismName, MechanismName};
 pub use plain::Plain;
-pub use registry::MechanismRegistry;
+pub use registry::{MechanismRegistry, SharedMechanism};
 pub use result::AuthResult;

@@ -15,6 +15,9 @@ use crate::mechanism::Mechanism;
 use crate::name::{InvalidMechanismName, MechanismName};
 use crate::plain::Plain;
 
+/// A registered mechanism, shared between the registry and its users.
+pub type SharedMechanism<S = (), E = ()> = Arc<dyn Mechanism<S, E>>;
+
 /// The mechanisms a server offers, keyed by [`MechanismName`].
 ///
 /// ```
@@ -27,7 +30,7 @@ use crate::plain::Plain;
 /// assert_eq!(registry.ehlo_keyword().as_deref(), Some("AUTH PLAIN"));
 /// ```
 pub struct MechanismRegistry<S: ?Sized + Sync = (), E: ?Sized + Sync = ()> {
-    mechanisms: BTreeMap<MechanismName, Arc<dyn Mechanism<S, E>>>,
+    mechanisms: BTreeMap<MechanismName, SharedMechanism<S, E>>,
 }
 
 impl<S: ?Sized + Sync, E: ?Sized + Sync> MechanismRegistry<S, E> {
@@ -55,7 +58,7 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> MechanismRegistry<S, E> {
     pub fn register(
         &mut self,
         mechanism: Arc<dyn Mechanism<S, E>>,
-    ) -> Result<Option<Arc<dyn Mechanism<S, E>>>, InvalidMechanismName> {
+    ) -> Result<Option<SharedMechanism<S, E>>, InvalidMechanismName> {
         let name = MechanismName::new(mechanism.name())?;
         Ok(self.mechanisms.insert(name, mechanism))
     }
@@ -67,12 +70,12 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> MechanismRegistry<S, E> {
     }
 
     /// The mechanism named `name`, in any case.
-    pub fn get(&self, name: &str) -> Option<&Arc<dyn Mechanism<S, E>>> {
+    pub fn get(&self, name: &str) -> Option<&SharedMechanism<S, E>> {
         self.entry(name).map(|(_, mechanism)| mechanism)
     }
 
     /// The registered name and the mechanism for `name`, in any case.
-    pub fn entry(&self, name: &str) -> Option<(&MechanismName, &Arc<dyn Mechanism<S, E>>)> {
+    pub fn entry(&self, name: &str) -> Option<(&MechanismName, &SharedMechanism<S, E>)> {
         if name.len() > MechanismName::MAX_LEN {
             return None;
         }
