@@ -124,13 +124,26 @@ enum State {
     Finished,
 }
 
-/// How a line is to be read.
+/// Which response of the exchange a line is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Position {
-    /// The client's first response: `=` means empty.
-    First,
-    /// A later response.
+    /// The initial response of the AUTH command: `=` means empty; `*` is not special (it is
+    /// bad base64, as in aiosmtpd: RFC 4954 defines `*` only as an answer to a challenge).
+    Initial,
+    /// The answer to the first challenge when there was no initial response: `=` means empty.
+    FirstAnswer,
+    /// Any later answer.
     Later,
+}
+
+impl Position {
+    fn equals_is_empty(self) -> bool {
+        matches!(self, Self::Initial | Self::FirstAnswer)
+    }
+
+    fn star_aborts(self) -> bool {
+        matches!(self, Self::FirstAnswer | Self::Later)
+    }
 }
 
 /// Why a line is not a usable response.
@@ -168,8 +181,8 @@ pub struct AuthExchange<S: ?Sized + Sync = (), E: ?Sized + Sync = ()> {
     state: State,
     /// Mechanism steps run so far.
     steps: u32,
-    /// Whether the client has not sent any response yet (for `=`).
-    first_response_pending: bool,
+    /// Whether the client has sent a response yet (`=` is empty only in the first one).
+    responded: bool,
 }
 
 impl<S: ?Sized + Sync, E: ?Sized + Sync> AuthExchange<S, E> {
@@ -198,7 +211,7 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> AuthExchange<S, E> {
             inner: found.start(),
             state: State::Start { initial_response },
             steps: 0,
-            first_response_pending: true,
+            responded: false,
         })
     }
 
@@ -237,7 +250,10 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> AuthExchange<S, E> {
     ) -> ExchangeStep {
         match (std::mem::replace(&mut self.state, State::Finished), client_line) {
             (State::Start { initial_response }, None) => self.begin(ctx, initial_response).await,
-            (State::AwaitingResponse, Some(line)) => self.respond(ctx, line).await,
+            (State::AwaitingResponse, Some(line)) => {
+                let position = if self.responded { Position::Later } else { Position::FirstAnswer };
+                self.respond(ctx, line, position).await
+            }
             _ => self.misuse(),
         }
     }
@@ -249,16 +265,17 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> AuthExchange<S, E> {
     ) -> ExchangeStep {
         match initial_response {
             None => self.run(ctx, None).await,
-            Some(text) => self.respond(ctx, &text).await,
+            Some(text) => self.respond(ctx, &text, Position::Initial).await,
         }
     }
 
-    async fn respond(&mut self, ctx: &AuthContext<'_, S, E>, line: &[u8]) -> ExchangeStep {
-        let position = if std::mem::take(&mut self.first_response_pending) {
-            Position::First
-        } else {
-            Position::Later
-        };
+    async fn respond(
+        &mut self,
+        ctx: &AuthContext<'_, S, E>,
+        line: &[u8],
+        position: Position,
+    ) -> ExchangeStep {
+        self.responded = true;
         match decode_line(line, position) {
             Ok(decoded) => self.run(ctx, Some(&decoded)).await,
             Err(error) => self.finish(AuthResult::denied_with(error.reply()), error.outcome()),
@@ -315,8 +332,8 @@ fn decode_line(line: &[u8], position: Position) -> Result<Zeroizing<Vec<u8>>, Li
     }
     let text = line.trim_ascii();
     match text {
-        b"*" => Err(LineError::Aborted),
-        b"=" if position == Position::First => Ok(Zeroizing::new(Vec::new())),
+        b"*" if position.star_aborts() => Err(LineError::Aborted),
+        b"=" if position.equals_is_empty() => Ok(Zeroizing::new(Vec::new())),
         _ => decode_base64(text),
     }
 }
@@ -383,13 +400,14 @@ mod tests {
 
     #[test]
     fn lines_are_decoded_strictly() {
-        use Position::{First, Later};
-        let ok: [(&[u8], Position, &[u8]); 9] = [
+        use Position::{FirstAnswer as First, Initial, Later};
+        let ok: [(&[u8], Position, &[u8]); 10] = [
             (b"", First, b""),
             (b"", Later, b""),
             (b"\r\n", Later, b""),
             (b"=", First, b""),
             (b"=\r\n", First, b""),
+            (b"=", Initial, b""),
             (b"dXNlcg==", Later, b"user"),
             (b"dXNlcg==\r\n", Later, b"user"),
             (b" dXNlcg== \n", Later, b"user"),
@@ -398,8 +416,9 @@ mod tests {
         for (line, position, decoded) in ok {
             assert_eq!(decode_line(line, position).unwrap().as_slice(), decoded, "{line:?}");
         }
-        let bad: [(&[u8], Position, LineError); 10] = [
+        let bad: [(&[u8], Position, LineError); 11] = [
             (b"*", First, LineError::Aborted),
+            (b"*", Initial, LineError::BadBase64),
             (b"*\r\n", Later, LineError::Aborted),
             (b"=", Later, LineError::BadBase64),
             (b"dXNlcg", Later, LineError::BadBase64),
