@@ -1,7 +1,7 @@
 //! A conversation helper: plays `AUTH <arguments>` and the client's lines against a registry
 //! and a recording authenticator, and returns the server's replies as they would go on the wire.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 
