@@ -1,5 +1,7 @@
 //! [`AuthResult`]: the outcome of an authentication, with aiosmtpd's four fields.
 
+use std::fmt;
+
 use smtp_proto::reply::Reply;
 
 use crate::credentials::AuthData;
@@ -85,5 +87,43 @@ impl AuthResult {
     /// The login stored as the session's login data on success.
     pub fn login(&self) -> Option<&str> {
         self.auth_data.as_ref().and_then(AuthData::login)
+    }
+}
+
+impl fmt::Display for AuthResult {
+    /// Like aiosmtpd's `repr`: the flags and the message, with `auth_data` shown as `...`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthResult(success={}, handled={}, message=", self.success, self.handled)?;
+        match &self.message {
+            Some(message) => write!(f, "{:?}", message.to_string())?,
+            None => f.write_str("None")?,
+        }
+        let auth_data = if self.auth_data.is_some() { "..." } else { "None" };
+        write!(f, ", auth_data={auth_data})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::LoginPassword;
+
+    #[test]
+    fn display_hides_auth_data() {
+        let data = AuthData::LoginPassword(LoginPassword::new("alice", "wonderland"));
+        let cases = [
+            (
+                AuthResult::success(data.clone()),
+                "AuthResult(success=true, handled=false, message=None, auth_data=...)",
+            ),
+            (
+                AuthResult::temporary_failure(),
+                "AuthResult(success=false, handled=false, \
+                 message=\"454 4.7.0 Temporary authentication failure\", auth_data=None)",
+            ),
+        ];
+        for (result, shown) in cases {
+            assert_eq!(result.to_string(), shown);
+        }
     }
 }
