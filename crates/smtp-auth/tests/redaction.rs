@@ -2,6 +2,8 @@
 //! `Debug` or `Display` of any credential type, result or exchange.
 
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
