@@ -1,7 +1,6 @@
 //! No secret leaves the crate in readable form: not in `tracing` output at TRACE level, not in
 //! `Debug` or `Display` of any credential type, result or exchange.
 
-
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
