@@ -447,6 +447,26 @@ mod tests {
     }
 
     #[test]
+    fn exchanges_and_their_futures_can_cross_threads() {
+        fn assert_send<T: Send>(_: &T) {}
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MechanismRegistry>();
+        let registry = MechanismRegistry::with_builtins();
+        let authenticator = crate::memory::MemoryAuthenticator::new();
+        let server = crate::authenticator::ServerInfo::new("mx.test");
+        let ctx = AuthContext {
+            server: &server,
+            session: &(),
+            envelope: &(),
+            authenticator: &authenticator,
+        };
+        let mut exchange: AuthExchange = AuthExchange::start(&registry, "PLAIN", None).unwrap();
+        assert_send(&exchange);
+        let future = exchange.next(&ctx, None);
+        assert_send(&future);
+    }
+
+    #[test]
     fn challenges_are_base64() {
         assert_eq!(encode_challenge(b"").to_string(), "334 ");
         assert_eq!(encode_challenge(b"User Name\0").to_string(), "334 VXNlciBOYW1lAA==");
