@@ -82,3 +82,40 @@ impl LoginExchange {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authenticator::ServerInfo;
+    use crate::memory::MemoryAuthenticator;
+
+    #[tokio::test]
+    async fn prompts_then_asks_the_authenticator_once() {
+        let authenticator = MemoryAuthenticator::new().with_user("user", "pass");
+        let server = ServerInfo::new("mx.test");
+        let ctx = AuthContext {
+            server: &server,
+            session: &(),
+            envelope: &(),
+            authenticator: &authenticator,
+        };
+        let mut exchange = Mechanism::<(), ()>::start(&Login);
+        let script: [(Option<&[u8]>, Option<&[u8]>, Option<bool>); 3] = [
+            (None, Some(USER_NAME_CHALLENGE), None),
+            (Some(b"user"), Some(PASSWORD_CHALLENGE), None),
+            (Some(b"pass"), None, Some(true)),
+        ];
+        for (response, challenge, success) in script {
+            match exchange.step(&ctx, response).await {
+                Step::Challenge(sent) => assert_eq!(Some(sent.as_slice()), challenge),
+                Step::Done(result) => {
+                    assert_eq!(Some(result.success), success);
+                    assert_eq!(result.login(), Some("user"));
+                }
+            }
+        }
+        // Once over, the exchange only refuses.
+        let Step::Done(result) = exchange.step(&ctx, Some(b"pass")).await else { panic!() };
+        assert!(!result.success);
+    }
+}
