@@ -89,6 +89,9 @@ mod tests {
     use crate::authenticator::ServerInfo;
     use crate::memory::MemoryAuthenticator;
 
+    /// The client's response, the challenge expected back, or the success expected.
+    type ScriptLine = (Option<&'static [u8]>, Option<&'static [u8]>, Option<bool>);
+
     #[tokio::test]
     async fn prompts_then_asks_the_authenticator_once() {
         let authenticator = MemoryAuthenticator::new().with_user("user", "pass");
@@ -100,7 +103,7 @@ mod tests {
             authenticator: &authenticator,
         };
         let mut exchange = Mechanism::<(), ()>::start(&Login);
-        let script: [(Option<&[u8]>, Option<&[u8]>, Option<bool>); 3] = [
+        let script: [ScriptLine; 3] = [
             (None, Some(USER_NAME_CHALLENGE), None),
             (Some(b"user"), Some(PASSWORD_CHALLENGE), None),
             (Some(b"pass"), None, Some(true)),
