@@ -5,11 +5,15 @@
 //! their secrets.
 
 pub mod authenticator;
+pub mod cram_md5;
 pub mod credentials;
+#[cfg(test)]
+mod mech_test_support;
 pub mod mechanism;
 pub mod result;
 
 pub use authenticator::{AuthRequest, Authenticator, SecretLookup, SecretRequest, ServerInfo};
+pub use cram_md5::CramMd5;
 pub use credentials::{
     AuthData, BearerToken, CustomAuthData, LoginPassword, ScramCredentials, Secret, SecretKind,
     StoredSecret,
