@@ -11,6 +11,7 @@ pub mod credentials;
 mod mech_test_support;
 pub mod mechanism;
 pub mod result;
+pub mod scram;
 
 pub use authenticator::{AuthRequest, Authenticator, SecretLookup, SecretRequest, ServerInfo};
 pub use cram_md5::CramMd5;
@@ -20,3 +21,4 @@ pub use credentials::{
 };
 pub use mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
 pub use result::AuthResult;
+pub use scram::ScramSha256;
