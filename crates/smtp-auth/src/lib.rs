@@ -10,6 +10,7 @@ pub mod credentials;
 #[cfg(test)]
 mod mech_test_support;
 pub mod mechanism;
+pub mod oauth;
 pub mod result;
 pub mod scram;
 
@@ -20,5 +21,6 @@ pub use credentials::{
     StoredSecret,
 };
 pub use mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
+pub use oauth::{OAuthBearer, XOAuth2};
 pub use result::AuthResult;
 pub use scram::ScramSha256;

@@ -55,6 +55,7 @@ use crate::credentials::{AuthData, ScramCredentials, SecretKind, StoredSecret};
 use crate::mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
 use crate::result::AuthResult;
 use keys::{KEY_LEN, ct_eq, fake_credentials, hmac_sha256, sha256};
+pub(crate) use messages::decode_saslname;
 use messages::{ClientFirst, ClientFirstError, parse_client_final, parse_client_first};
 
 /// The mechanism name.
@@ -145,6 +146,8 @@ struct Pending {
 enum State {
     /// Nothing received yet.
     Start,
+    /// No initial response came; the empty challenge was sent.
+    AwaitingClientFirst,
     /// The server-first-message was sent.
     ServerFirstSent(Box<Pending>),
     /// The proof checked out and the server signature was sent.
@@ -157,6 +160,7 @@ impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Start => f.write_str("Start"),
+            Self::AwaitingClientFirst => f.write_str("AwaitingClientFirst"),
             Self::ServerFirstSent(pending) => f
                 .debug_struct("ServerFirstSent")
                 .field("login", &pending.client_first.login)
@@ -194,10 +198,12 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> MechanismExchange<S, E> for ScramExchan
     async fn step(&mut self, ctx: &AuthContext<'_, S, E>, response: Option<&[u8]>) -> Step {
         match (std::mem::replace(&mut self.state, State::Finished), response) {
             (State::Start, None) => {
-                self.state = State::Start;
+                self.state = State::AwaitingClientFirst;
                 Step::Challenge(Vec::new())
             }
-            (State::Start, Some(message)) => self.client_first(ctx, message).await,
+            (State::Start | State::AwaitingClientFirst, Some(message)) => {
+                self.client_first(ctx, message).await
+            }
             (State::ServerFirstSent(pending), Some(message)) => {
                 self.client_final(*pending, message)
             }
@@ -475,6 +481,8 @@ mod tests {
         let invalid = "535 5.7.8 Authentication credentials invalid";
         let cases: Vec<(Vec<Option<&[u8]>>, &str)> = vec![
             (vec![Some(b"garbage")], cant_split),
+            (vec![None, None], cant_split),
+            (vec![None, Some(b"n,,n=user")], cant_split),
             (vec![Some(b"")], cant_split),
             (vec![Some(b"n,,m=x,n=user,r=abc")], cant_split),
             (vec![Some(b"p=tls-unique,,n=user,r=abc")], "535 5.7.8 Channel binding not supported"),

@@ -127,7 +127,7 @@ fn decode_proof(text: &str) -> Option<Zeroizing<[u8; KEY_LEN]>> {
 }
 
 /// RFC 5802 `saslname`: UTF-8 without `,`; `=` only as `=2C` (`,`) or `=3D` (`=`). Not empty.
-pub(super) fn decode_saslname(text: &str) -> Option<String> {
+pub(crate) fn decode_saslname(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
