@@ -261,7 +261,7 @@ async fn verify<S: ?Sized + Sync, E: ?Sized + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mech_test_support::{TestAuth, challenge, drive, final_reply, result};
+    use crate::mech_test_support::{Responses, TestAuth, challenge, drive, final_reply, result};
 
     const RFC_CHALLENGE: &[u8] = b"<1896.697170952@postoffice.reston.mci.net>";
 
@@ -388,7 +388,7 @@ mod tests {
     #[tokio::test]
     async fn refusals_and_failures() {
         let good = TestAuth::default().with_password("tim", "tanstaaftanstaaf");
-        let cases: [(&TestAuth, Vec<Option<&[u8]>>, &str); 5] = [
+        let cases: [(&TestAuth, Responses, &str); 5] = [
             (&good, vec![Some(b"tim")], "501 5.5.2 Initial response not allowed for CRAM-MD5"),
             (&good, vec![Some(b"")], "501 5.5.2 Initial response not allowed for CRAM-MD5"),
             (&good, vec![None, Some(b"tim")], "501 5.5.2 Can't split auth value"),

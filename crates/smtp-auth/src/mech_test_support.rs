@@ -130,6 +130,9 @@ impl Authenticator<(), ()> for TestAuth {
     }
 }
 
+/// The client responses of one exchange, in order (`None`: no initial response).
+pub(crate) type Responses<'a> = Vec<Option<&'a [u8]>>;
+
 /// The host name the test server announces.
 pub(crate) const HOSTNAME: &str = "mx.example.org";
 
@@ -218,4 +221,105 @@ pub(crate) fn capture_traces() -> (LogBuffer, tracing::subscriber::DefaultGuard)
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
     (buffer, guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::*;
+    use crate::cram_md5::{self, CramMd5};
+    use crate::oauth::{OAuthBearer, XOAuth2};
+    use crate::scram::{self, ScramSha256};
+
+    const CRAM_PASSWORD: &str = "tanstaaftanstaaf";
+    const TOKEN: &str = "ya29.s3cr3tT0ken";
+    const SCRAM_FINAL: &[u8] = b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                                 p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+
+    struct RfcNonce;
+
+    impl scram::ServerNonce for RfcNonce {
+        fn generate(&self) -> Option<String> {
+            Some("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0".into())
+        }
+    }
+
+    /// Runs a CRAM-MD5 exchange answering with `password`'s digest; returns the final step.
+    async fn cram(auth: &TestAuth, password: &str) -> Step {
+        let server = ServerInfo::new(HOSTNAME);
+        let ctx = AuthContext { server: &server, session: &(), envelope: &(), authenticator: auth };
+        let mut exchange = Mechanism::<(), ()>::start(&CramMd5::new());
+        let sent = exchange.step(&ctx, None).await;
+        let digest = cram_md5::digest(password.as_bytes(), challenge(&sent));
+        let answer = format!("tim {}", cram_md5::to_hex(&digest));
+        exchange.step(&ctx, Some(answer.as_bytes())).await
+    }
+
+    #[tokio::test]
+    async fn no_secret_reaches_the_trace_log() {
+        let salt = STANDARD.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
+        let stored = scram::derive_credentials(b"pencil", &salt, 4096);
+        let auth = TestAuth::default()
+            .with_password("tim", CRAM_PASSWORD)
+            .with_password("alice", TOKEN)
+            .with_scram("user", stored.clone());
+        let xoauth2 = format!("user=alice\x01auth=Bearer {TOKEN}\x01\x01");
+        let xoauth2_wrong = "user=alice\x01auth=Bearer ya29.wr0ngT0ken\x01\x01";
+        let bearer = format!("n,a=alice,\x01host=mx\x01auth=Bearer {TOKEN}\x01\x01");
+        let bearer_wrong = "n,a=alice,\x01auth=Bearer ya29.wr0ngT0ken\x01\x01";
+        let scram_first: &[u8] = b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
+        let scram_wrong = b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                            p=AHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+
+        let (log, guard) = capture_traces();
+        let mut outcomes = vec![
+            result(&cram(&auth, CRAM_PASSWORD).await).success,
+            result(&cram(&auth, "wr0ngpassw0rd").await).success,
+        ];
+        let scram = ScramSha256::with_nonce_source(RfcNonce);
+        let runs: [(&dyn Mechanism<(), ()>, Responses); 6] = [
+            (&scram, vec![Some(scram_first), Some(SCRAM_FINAL), Some(b"")]),
+            (&scram, vec![Some(scram_first), Some(scram_wrong)]),
+            (&XOAuth2::new(), vec![None, Some(xoauth2.as_bytes())]),
+            (&XOAuth2::new(), vec![Some(xoauth2_wrong.as_bytes()), Some(b"")]),
+            (&OAuthBearer::new(), vec![Some(bearer.as_bytes())]),
+            (&OAuthBearer::new(), vec![Some(bearer_wrong.as_bytes()), Some(b"\x01")]),
+        ];
+        for (mechanism, responses) in runs {
+            let steps = drive(mechanism, &auth, &responses).await;
+            outcomes.push(result(steps.last().unwrap()).success);
+        }
+        drop(guard);
+        assert_eq!(outcomes, [true, false, true, false, true, false, true, false]);
+
+        let text = log.text();
+        for name in ["CRAM-MD5", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER", "TRACE", "DEBUG"] {
+            assert!(text.contains(name), "the log has no {name} event:\n{text}");
+        }
+        let secrets = [
+            CRAM_PASSWORD.to_owned(),
+            "wr0ngpassw0rd".to_owned(),
+            "pencil".to_owned(),
+            TOKEN.to_owned(),
+            "wr0ngT0ken".to_owned(),
+            "dHzbZapWIk4jUhN".to_owned(),
+            "AHzbZapWIk4jUhN".to_owned(),
+            "6rriTRBi23WpRR".to_owned(),
+            STANDARD.encode(stored.stored_key.expose()),
+            STANDARD.encode(stored.server_key.expose()),
+            STANDARD.encode(&xoauth2),
+            STANDARD.encode(xoauth2_wrong),
+            STANDARD.encode(&bearer),
+            STANDARD.encode(SCRAM_FINAL),
+            STANDARD.encode(scram_first),
+        ];
+        for secret in secrets {
+            assert!(!text.contains(&secret), "the log shows {secret}:\n{text}");
+        }
+        // No CRAM-MD5 digest either: no run of 32 hex digits.
+        let hex_run = text.as_bytes().windows(32).any(|w| w.iter().all(u8::is_ascii_hexdigit));
+        assert!(!hex_run, "{text}");
+    }
 }

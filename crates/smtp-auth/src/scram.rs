@@ -339,7 +339,9 @@ async fn finish<S: ?Sized + Sync, E: ?Sized + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mech_test_support::{SeenRequest, TestAuth, challenge, drive, final_reply, result};
+    use crate::mech_test_support::{
+        Responses, SeenRequest, TestAuth, challenge, drive, final_reply, result,
+    };
 
     /// A server nonce source that always answers the same.
     struct FixedNonce(&'static str);
@@ -479,7 +481,7 @@ mod tests {
         let first: &[u8] = b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
         let cant_split = "501 5.5.2 Can't split auth value";
         let invalid = "535 5.7.8 Authentication credentials invalid";
-        let cases: Vec<(Vec<Option<&[u8]>>, &str)> = vec![
+        let cases: Vec<(Responses, &str)> = vec![
             (vec![Some(b"garbage")], cant_split),
             (vec![None, None], cant_split),
             (vec![None, Some(b"n,,n=user")], cant_split),

@@ -107,7 +107,9 @@ pub(super) fn error_challenge(details: &ErrorDetails) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mech_test_support::{SeenRequest, TestAuth, challenge, drive, final_reply, result};
+    use crate::mech_test_support::{
+        Responses, SeenRequest, TestAuth, challenge, drive, final_reply, result,
+    };
 
     /// RFC 7628 §4.1's example, with the token of the test user.
     const GOOD: &[u8] =
@@ -194,7 +196,7 @@ mod tests {
         // go-sasl checked the acknowledgement with `&&` and indexed an empty response: here an
         // empty, a longer or a missing acknowledgement is a clean 501.
         let cant_split = "501 5.5.2 Can't split auth value";
-        let cases: [(TestAuth, Vec<Option<&[u8]>>, &str); 8] = [
+        let cases: [(TestAuth, Responses, &str); 8] = [
             (auth(), vec![Some(WRONG), Some(b"")], cant_split),
             (auth(), vec![Some(WRONG), Some(b"\x01\x01")], cant_split),
             (auth(), vec![Some(WRONG), Some(b"x")], cant_split),

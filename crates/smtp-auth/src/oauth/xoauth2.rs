@@ -70,7 +70,9 @@ pub(super) fn error_challenge(details: &ErrorDetails) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mech_test_support::{SeenRequest, TestAuth, challenge, drive, final_reply, result};
+    use crate::mech_test_support::{
+        Responses, SeenRequest, TestAuth, challenge, drive, final_reply, result,
+    };
 
     const GOOD: &[u8] = b"user=alice@example.com\x01auth=Bearer ya29.tok3n\x01\x01";
     const WRONG: &[u8] = b"user=alice@example.com\x01auth=Bearer ya29.wrong\x01\x01";
@@ -144,7 +146,7 @@ mod tests {
     #[tokio::test]
     async fn other_failures() {
         let cant_split = "501 5.5.2 Can't split auth value";
-        let cases: [(TestAuth, Vec<Option<&[u8]>>, &str); 6] = [
+        let cases: [(TestAuth, Responses, &str); 6] = [
             (auth(), vec![Some(b"user=alice")], cant_split),
             (auth(), vec![Some(b"")], cant_split),
             (auth(), vec![Some(WRONG), Some(b"\x01")], cant_split),
