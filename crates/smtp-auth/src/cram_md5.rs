@@ -315,8 +315,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn debug_does_not_show_the_digest() {
+    #[tokio::test]
+    async fn debug_does_not_show_the_digest_or_password() {
+        let auth = TestAuth::default().with_password("tim", "tanstaaftanstaaf");
+        let server = crate::ServerInfo::new("mx.example.org");
+        let ctx =
+            AuthContext { server: &server, session: &(), envelope: &(), authenticator: &auth };
+        let mut exchange = CramMd5Exchange { state: State::Start };
+        let _ = MechanismExchange::<(), ()>::step(&mut exchange, &ctx, None).await;
+        let shown = format!("{exchange:?}");
+        assert!(shown.contains("Challenged") && !shown.contains("tanstaaf"), "{shown}");
         let answer = parse_response(b"tim b913a602c7eda7a495b4e6e7334d3890").unwrap();
         let shown = format!("{answer:?}");
         assert!(shown.contains("tim"));

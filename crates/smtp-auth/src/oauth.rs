@@ -263,6 +263,26 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn debug_of_exchange_states_shows_no_token() {
+        use crate::mech_test_support::{HOSTNAME, TestAuth};
+        let auth = TestAuth::default().with_password("alice", "ya29.right");
+        let server = crate::ServerInfo::new(HOSTNAME);
+        let ctx =
+            AuthContext { server: &server, session: &(), envelope: &(), authenticator: &auth };
+        let messages: [(Dialect, &[u8]); 2] = [
+            (Dialect::XOAuth2, b"user=alice\x01auth=Bearer ya29.s3cr3t\x01\x01"),
+            (Dialect::OAuthBearer, b"n,a=alice,\x01auth=Bearer ya29.s3cr3t\x01\x01"),
+        ];
+        for (dialect, message) in messages {
+            let mut exchange = BearerExchange::new(dialect, Arc::default());
+            let step = MechanismExchange::<(), ()>::step(&mut exchange, &ctx, Some(message)).await;
+            assert!(matches!(step, Step::Challenge(_)));
+            let shown = format!("{exchange:?}");
+            assert!(shown.contains("ErrorSent") && !shown.contains("s3cr3t"), "{shown}");
+        }
+    }
+
     #[test]
     fn json() {
         assert_eq!(

@@ -17,7 +17,7 @@ pub(super) const NAME: &str = "XOAUTH2";
 /// Google's XOAUTH2 mechanism. Off by default: register it to offer it.
 #[derive(Clone, Debug, Default)]
 pub struct XOAuth2 {
-    details: Arc<ErrorDetails>,
+    details: ErrorDetails,
 }
 
 impl XOAuth2 {
@@ -26,15 +26,11 @@ impl XOAuth2 {
         Self::default()
     }
 
-    /// The mechanism whose error challenge names the OAuth `scope` a token needs (Google sends
+    /// Names the OAuth `scope` a token needs in the error challenge (Google sends
     /// `https://mail.google.com/`).
-    pub fn with_scope(scope: impl Into<String>) -> Self {
-        Self {
-            details: Arc::new(ErrorDetails {
-                scope: Some(scope.into()),
-                openid_configuration: None,
-            }),
-        }
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.details.scope = Some(scope.into());
+        self
     }
 }
 
@@ -44,7 +40,7 @@ impl<S: ?Sized + Sync, E: ?Sized + Sync> Mechanism<S, E> for XOAuth2 {
     }
 
     fn start(&self) -> Box<dyn MechanismExchange<S, E>> {
-        Box::new(BearerExchange::new(Dialect::XOAuth2, Arc::clone(&self.details)))
+        Box::new(BearerExchange::new(Dialect::XOAuth2, Arc::new(self.details.clone())))
     }
 }
 
@@ -131,7 +127,7 @@ mod tests {
 
     #[tokio::test]
     async fn failure_takes_an_error_challenge_and_an_empty_acknowledgement() {
-        let mechanism = XOAuth2::with_scope("https://mail.google.com/");
+        let mechanism = XOAuth2::new().with_scope("https://mail.google.com/");
         let steps = drive(&mechanism, &auth(), &[Some(WRONG), Some(b"")]).await;
         assert_eq!(
             challenge(&steps[0]),
