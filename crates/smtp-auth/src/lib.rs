@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | [`Mechanism`] / [`MechanismExchange`] | one SASL mechanism: gets decoded responses (`None` = no initial response, empty = the client sent `=`), answers a challenge or a result; never sees base64 or sockets |
 //! | [`Plain`], [`Login`] | the built-in mechanisms (RFC 4616 PLAIN, and LOGIN) |
+//! | [`CramMd5`], [`ScramSha256`], [`XOAuth2`], [`OAuthBearer`] | more mechanisms, off until registered: RFC 2195, RFC 5802/7677, Google's XOAUTH2, RFC 7628 |
 //! | [`MechanismRegistry`] | mechanisms by case-insensitive [`MechanismName`], sorted for EHLO; register (and override), exclude |
 //! | [`Authenticator`] | the application's credential check (aiosmtpd's authenticator), async, returns an [`AuthResult`] |
 //! | [`AuthExchange`] | RFC 4954 §4 without I/O: base64, `*`, `=`, line length, `334` challenges, the final reply |
@@ -103,17 +104,23 @@
 //! ```
 
 pub mod authenticator;
+pub mod cram_md5;
 pub mod credentials;
 pub mod exchange;
 pub mod login;
+#[cfg(test)]
+mod mech_test_support;
 pub mod mechanism;
 pub mod memory;
 pub mod name;
+pub mod oauth;
 pub mod plain;
 pub mod registry;
 pub mod result;
+pub mod scram;
 
 pub use authenticator::{AuthRequest, Authenticator, SecretLookup, SecretRequest, ServerInfo};
+pub use cram_md5::CramMd5;
 pub use credentials::{
     AuthData, BearerToken, CustomAuthData, LoginPassword, ScramCredentials, Secret, SecretKind,
     StoredSecret,
@@ -123,6 +130,8 @@ pub use login::Login;
 pub use mechanism::{AuthContext, Mechanism, MechanismExchange, Step};
 pub use memory::MemoryAuthenticator;
 pub use name::{InvalidMechanismName, MechanismName};
+pub use oauth::{OAuthBearer, XOAuth2};
 pub use plain::Plain;
 pub use registry::{MechanismRegistry, SharedMechanism};
 pub use result::AuthResult;
+pub use scram::ScramSha256;
