@@ -699,8 +699,18 @@ mod tests {
     proptest! {
         #[test]
         fn arbitrary_parameter_text_never_panics(text in "[ -~\\PC]{0,80}") {
-            let _ = MailParams::parse(&text, &utf8()).map_err(|e| e.into_reply("MAIL FROM: <address>"));
-            let _ = RcptParams::parse(&text).map_err(|e| e.into_reply("RCPT TO: <address>"));
+            let well_formed = |param: &EsmtpParam<'_>| {
+                param.keyword.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && param.value.is_none_or(|value| !value.is_empty() && !value.contains(['=', ' ']))
+            };
+            match MailParams::parse(&text, &utf8()) {
+                Ok(params) => prop_assert!(params.unknown.iter().all(well_formed)),
+                Err(error) => prop_assert_eq!(error.into_reply("MAIL FROM: <address>").code().get(), 501),
+            }
+            match RcptParams::parse(&text) {
+                Ok(params) => prop_assert!(params.unknown.iter().all(well_formed)),
+                Err(error) => prop_assert_eq!(error.into_reply("RCPT TO: <address>").code().get(), 501),
+            }
         }
 
         #[test]

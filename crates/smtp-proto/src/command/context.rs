@@ -9,8 +9,9 @@ pub const SIZE_LINE_EXTRA: usize = 26;
 /// Extra MAIL line length when SMTPUTF8 is offered (RFC 6531 §3.4; aiosmtpd's +10).
 pub const SMTPUTF8_LINE_EXTRA: usize = 10;
 
-/// The session facts that change how a command line parses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The session facts that change how a command line parses. The default is a fresh session:
+/// nothing offered, no EHLO yet, default address limits.
+#[derive(Clone, Debug, Default)]
 pub struct ParseContext {
     /// EHLO or LHLO was accepted: MAIL and RCPT may carry parameters, and their syntax text
     /// mentions them.

@@ -320,7 +320,11 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(line in proptest::collection::vec(any::<u8>(), 0..300)) {
         for ctx in contexts() {
-            let _ = Command::parse(&line, &ctx);
+            if let Ok(command) = Command::parse(&line, &ctx) {
+                // A command is only ever recognised from its own verb at the start of the line.
+                let verb = command.verb().as_str().as_bytes();
+                prop_assert!(line.get(..verb.len()).is_some_and(|head| head.eq_ignore_ascii_case(verb)));
+            }
         }
     }
 
@@ -348,6 +352,9 @@ proptest! {
         piece in 1usize..600,
     ) {
         let chunks: Vec<&[u8]> = stream.chunks(piece).collect();
-        let _ = converse(&chunks, &utf8());
+        let outcomes = converse(&chunks, &utf8());
+        // One outcome per LF-terminated line, plus at most one for an over-long unfinished tail.
+        let lines = stream.iter().filter(|&&b| b == b'\n').count();
+        prop_assert!(outcomes.len() == lines || outcomes.len() == lines + 1);
     }
 }
