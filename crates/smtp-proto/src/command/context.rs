@@ -2,7 +2,7 @@
 
 use super::Verb;
 use crate::address::AddressLimits;
-use crate::line::DEFAULT_COMMAND_LINE_LIMIT;
+use crate::line::{DEFAULT_COMMAND_LINE_LIMIT, SASL_LINE_LIMIT};
 
 /// Extra MAIL line length when SIZE is offered (RFC 1870 §3; aiosmtpd's +26).
 pub const SIZE_LINE_EXTRA: usize = 26;
@@ -30,8 +30,12 @@ impl ParseContext {
     /// The longest command line allowed for `verb` (bytes after stripping CR/LF): 512, and for
     /// MAIL in an extended session 512 + 26 when SIZE is offered + 10 when SMTPUTF8 is
     /// offered. Fixed per session (aiosmtpd's limit grows with every EHLO; ours does not).
-    /// `None` is an unknown verb.
+    /// AUTH, which may carry an initial response, gets the SASL limit of 12,288 (RFC 4954 §4;
+    /// a deliberate difference from aiosmtpd's 512). `None` is an unknown verb.
     pub fn max_line_len(&self, verb: Option<Verb>) -> usize {
+        if verb == Some(Verb::Auth) {
+            return SASL_LINE_LIMIT;
+        }
         let mut limit = DEFAULT_COMMAND_LINE_LIMIT;
         if verb == Some(Verb::Mail) && self.extended {
             if self.size_offered {
@@ -71,6 +75,8 @@ mod tests {
             (true, false, true, Some(Verb::Mail), 522),
             (true, true, true, Some(Verb::Rcpt), 512),
             (true, true, true, None, 512),
+            (false, false, false, Some(Verb::Auth), 12_288),
+            (true, true, true, Some(Verb::Noop), 512),
         ];
         for (extended, size_offered, smtputf8, verb, limit) in cases {
             let ctx = ParseContext { extended, size_offered, smtputf8, ..ParseContext::default() };
@@ -86,7 +92,7 @@ mod tests {
             smtputf8: true,
             ..ParseContext::default()
         };
-        assert_eq!(ctx.reader_limit(), 548);
-        assert_eq!(ParseContext::default().reader_limit(), 512);
+        assert_eq!(ctx.reader_limit(), 12_288);
+        assert_eq!(ParseContext::default().reader_limit(), 12_288);
     }
 }

@@ -25,7 +25,7 @@
 //! assert_eq!(reply.to_string(), "501 5.5.4 Syntax: DATA");
 //! ```
 //!
-//! The per-verb line limit (512; MAIL 538 or 548 in extended sessions) is a helper,
+//! The per-verb line limit (512; MAIL 538 or 548 in extended sessions; AUTH 12,288) is a helper,
 //! [`ParseContext::max_line_len`]: the server frames with [`ParseContext::reader_limit`] and
 //! compares the framed line with [`CommandLine::max_line_len`].
 

@@ -301,6 +301,14 @@ fn line_limits() {
     let utf8_limits = ParseContext { smtputf8: true, ..limits };
     assert!(converse(&[&mail(524)], &utf8_limits)[0].starts_with("MAIL aaa"));
     assert_eq!(converse(&[&mail(525)], &utf8_limits), [too_long]);
+    // AUTH with an initial response may use the SASL limit; other verbs may not.
+    let auth = |n: usize| format!("AUTH PLAIN {}\r\n", "A".repeat(n)).into_bytes();
+    assert_eq!(
+        converse(&[&auth(12_277)], &esmtp()),
+        [format!("AUTH PLAIN Some({:?})", "A".repeat(12_277))]
+    );
+    assert_eq!(converse(&[&auth(12_278)], &esmtp()), [too_long]);
+    assert_eq!(converse(&[&noop(1000)], &esmtp()), [too_long]);
 }
 
 #[test]
