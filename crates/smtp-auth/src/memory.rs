@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -28,12 +27,6 @@ use crate::credentials::{
     AuthData, BearerToken, LoginPassword, ScramCredentials, Secret, SecretKind, StoredSecret,
 };
 use crate::result::AuthResult;
-
-/// PBKDF2 iterations for the SCRAM keys of users added to a [`MemoryAuthenticator`].
-pub const SCRAM_ITERATIONS: u32 = 4096;
-
-/// Length of the random SCRAM salt, in bytes.
-pub const SCRAM_SALT_LEN: usize = 16;
 
 /// A SHA-256 digest of a password, compared in constant time.
 type PasswordDigest = Zeroizing<[u8; 32]>;
@@ -52,8 +45,7 @@ struct User {
 
 impl User {
     fn new(password: Secret) -> Self {
-        let scram =
-            random_salt().map(|salt| derive_scram(password.expose(), &salt, SCRAM_ITERATIONS));
+        let scram = crate::scram::generate_credentials(password.expose()).ok();
         if scram.is_none() {
             tracing::warn!("no random salt available: SCRAM-SHA-256 is disabled for a user");
         }
@@ -63,38 +55,6 @@ impl User {
     /// Constant-time comparison of digests.
     fn password_is(&self, presented: &PasswordDigest) -> bool {
         bool::from(self.digest.ct_eq(presented.as_slice()))
-    }
-}
-
-fn random_salt() -> Option<[u8; SCRAM_SALT_LEN]> {
-    let mut salt = [0; SCRAM_SALT_LEN];
-    getrandom::fill(&mut salt).ok()?;
-    Some(salt)
-}
-
-/// RFC 5802 §3: SaltedPassword, then StoredKey = H(HMAC(SaltedPassword, "Client Key")) and
-/// ServerKey = HMAC(SaltedPassword, "Server Key").
-fn derive_scram(password: &[u8], salt: &[u8], iterations: u32) -> ScramCredentials {
-    let mut salted = Zeroizing::new([0u8; 32]);
-    pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, salted.as_mut_slice());
-    let client_key = Zeroizing::new(hmac_sha256(salted.as_slice(), b"Client Key"));
-    ScramCredentials {
-        salt: salt.to_vec(),
-        iterations,
-        stored_key: Secret::new(Sha256::digest(client_key.as_slice()).to_vec()),
-        server_key: Secret::new(hmac_sha256(salted.as_slice(), b"Server Key")),
-    }
-}
-
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length, so `new_from_slice` cannot fail; an empty MAC would only
-    // make every proof fail.
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(message);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
     }
 }
 
@@ -271,8 +231,6 @@ impl fmt::Debug for MemoryAuthenticator {
 
 #[cfg(test)]
 mod tests {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
 
     use super::*;
     use crate::authenticator::ServerInfo;
@@ -373,9 +331,9 @@ mod tests {
             SecretLookup::Found(StoredSecret::ScramSha256(keys)) => keys,
             other => panic!("{other:?}"),
         };
-        assert_eq!(keys.iterations, SCRAM_ITERATIONS);
-        assert_eq!(keys.salt.len(), SCRAM_SALT_LEN);
-        let again = derive_scram(b"wonderland", &keys.salt, SCRAM_ITERATIONS);
+        assert_eq!(keys.iterations, crate::scram::MIN_ITERATIONS);
+        assert_eq!(keys.salt.len(), crate::scram::SALT_LEN);
+        let again = crate::scram::derive_credentials(b"wonderland", &keys.salt, keys.iterations);
         assert_eq!(again.stored_key.expose(), keys.stored_key.expose());
         assert_eq!(again.server_key.expose(), keys.server_key.expose());
         // Another user's salt differs (random), and so do the keys.
@@ -387,26 +345,6 @@ mod tests {
         for kind in [SecretKind::Password, SecretKind::ScramSha256] {
             assert!(matches!(lookup(&authenticator, "carol", kind).await, SecretLookup::NotFound));
         }
-    }
-
-    /// RFC 7677 §3: the SCRAM-SHA-256 example exchange (user "user", password "pencil").
-    #[test]
-    fn scram_keys_match_rfc_7677() {
-        let salt = STANDARD.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
-        let keys = derive_scram(b"pencil", &salt, 4096);
-        let auth_message = "n=user,r=rOprNGfwEbeRWgbNEkqO,\
-            r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,\
-            c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
-        let server_signature = hmac_sha256(keys.server_key.expose(), auth_message.as_bytes());
-        assert_eq!(
-            STANDARD.encode(server_signature),
-            "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
-        );
-        // ClientKey = ClientProof XOR ClientSignature, and StoredKey = H(ClientKey).
-        let proof = STANDARD.decode("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=").unwrap();
-        let client_signature = hmac_sha256(keys.stored_key.expose(), auth_message.as_bytes());
-        let client_key: Vec<u8> = proof.iter().zip(&client_signature).map(|(p, s)| p ^ s).collect();
-        assert_eq!(Sha256::digest(&client_key).as_slice(), keys.stored_key.expose());
     }
 
     #[test]
