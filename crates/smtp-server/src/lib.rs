@@ -6,13 +6,15 @@
 pub mod config;
 mod connection;
 pub mod handler;
+mod listener;
 pub mod server;
 pub mod session;
 mod shared;
+pub mod tls;
 
 pub use config::{CallLimits, ServerConfig};
 pub use handler::{Handler, HookError, HookResult};
-pub use server::Server;
+pub use server::{BoundAddr, Listen, Server, ServerHandle, ShutdownTrigger};
 pub use session::{Envelope, PeerAddr, Session, TlsInfo};
 pub use smtp_auth;
 pub use smtp_proto;
