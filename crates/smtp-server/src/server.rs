@@ -88,8 +88,7 @@ impl Server {
 
 impl Server {
     /// Binds every listener and serves connections on them, each in its own task, until the
-    /// returned handle shuts down (or is dropped, which stops accepting but lets the sessions
-    /// in progress run to their end).
+    /// returned handle shuts down (or is dropped, which stops everything at once).
     ///
     /// Fails, binding nothing, when an [`Listen::ImplicitTls`] listener is asked for without
     /// [`ServerConfig::tls`]; fails when an address cannot be bound (listeners bound before
@@ -166,9 +165,10 @@ impl fmt::Debug for ShutdownTrigger {
 /// A running server's listeners and connections (aiosmtpd's `Controller`), from
 /// [`Server::start`].
 ///
-/// Dropping the handle stops the accept loops (and removes Unix socket files) without waiting;
-/// sessions in progress then run to their own end. [`ServerHandle::shutdown`] is the graceful
-/// way.
+/// Dropping the handle stops the accept loops (closing the listeners and removing Unix socket
+/// files) and aborts the sessions in progress, without waiting and without a reply to their
+/// clients: nothing of the server outlives its handle. [`ServerHandle::shutdown`] is the
+/// graceful way.
 pub struct ServerHandle {
     addrs: Vec<BoundAddr>,
     accept_loops: JoinSet<()>,
@@ -230,6 +230,8 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.accept_loops.abort_all();
+        // Dropping the tasks aborts them, even while an accept loop still holds the set.
+        drop(self.tasks.take());
     }
 }
 
