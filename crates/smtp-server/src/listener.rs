@@ -235,10 +235,10 @@ pub(crate) async fn drain(mut tasks: JoinSet<()>, grace: Duration) {
 
 /// Logs a connection task that panicked.
 fn report(finished: Result<(), JoinError>) {
-    if let Err(error) = finished {
-        if error.is_panic() {
-            tracing::error!(%error, "a connection task panicked");
-        }
+    if let Err(error) = finished
+        && error.is_panic()
+    {
+        tracing::error!(%error, "a connection task panicked");
     }
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Relies only on the greeting, NOOP, QUIT and the `421 4.3.2` an idle session sends on
 //! shutdown. Every read has a deadline; nothing asserts on timing.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is a test failure
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
