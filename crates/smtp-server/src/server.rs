@@ -90,7 +90,7 @@ impl Server {
     /// Binds every listener and serves connections on them, each in its own task, until the
     /// returned handle shuts down (or is dropped, which stops everything at once).
     ///
-    /// Fails, binding nothing, when an [`Listen::ImplicitTls`] listener is asked for without
+    /// Fails, binding nothing, when a [`Listen::ImplicitTls`] listener is asked for without
     /// [`ServerConfig::tls`]; fails when an address cannot be bound (listeners bound before
     /// it are closed again). `max_connections` counts the connections of all listeners
     /// together: one over the limit is told `421 4.3.2 Too many connections, try again later`
