@@ -6,9 +6,11 @@
 pub mod config;
 mod connection;
 pub mod handler;
+pub mod handlers;
 pub mod server;
 pub mod session;
 mod shared;
+pub mod tower;
 
 pub use config::{CallLimits, ServerConfig};
 pub use handler::{Handler, HookError, HookResult};
