@@ -53,7 +53,6 @@ use crate::session::{Envelope, PeerAddr, Session, TlsInfo};
 
 /// One message for the delivery service.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct DataRequest {
     /// The server's identity.
     pub server: ServerInfo,
@@ -61,6 +60,18 @@ pub struct DataRequest {
     pub session: SessionSummary,
     /// The envelope, with the message in `content` (a cheap copy: the bytes are shared).
     pub envelope: Envelope,
+}
+
+impl DataRequest {
+    /// The request for the message in `envelope` (what the handler sends; also for testing a
+    /// service on its own).
+    pub fn new(server: &ServerInfo, session: &Session, envelope: &Envelope) -> Self {
+        Self {
+            server: server.clone(),
+            session: SessionSummary::from(session),
+            envelope: envelope.clone(),
+        }
+    }
 }
 
 /// The parts of a [`Session`] a delivery service may need (a session itself cannot be copied:
@@ -187,11 +198,7 @@ where
         session: &mut Session,
         envelope: &mut Envelope,
     ) -> HookResult {
-        let request = DataRequest {
-            server: server.clone(),
-            session: SessionSummary::from(&*session),
-            envelope: envelope.clone(),
-        };
+        let request = DataRequest::new(server, session, envelope);
         let mut service = self.service.clone();
         poll_fn(|cx| service.poll_ready(cx)).await.map_err(Into::into)?;
         service.call(request).await.map_err(Into::into)

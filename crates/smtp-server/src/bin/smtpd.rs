@@ -49,7 +49,7 @@ fn start(plan: plan::Plan) -> Result<(), run::RunError> {
 }
 
 /// Logs to standard error: `RUST_LOG` when set, else warnings, `-v` info, `-vv` debug,
-/// `-vvv` trace.
+/// `-vvv` trace; colours only on a terminal.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -58,5 +58,10 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_env_filter(filter)
+        .init();
 }

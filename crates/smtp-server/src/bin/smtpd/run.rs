@@ -64,8 +64,10 @@ fn listen(addr: ListenAddr, implicit_tls: bool) -> Listen {
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully. Prints one
 /// `smtpd: listening on <address>` line per listener on standard output once all are bound
-/// (with the real port when the port was 0).
+/// (with the real port when the port was 0). The signal handlers are installed before the
+/// listeners, so a signal right after the line is printed is never lost.
 pub async fn serve(server: Server, listen: Vec<Listen>) -> Result<(), RunError> {
+    let mut signals = Signals::install()?;
     let handle = server.start(listen).await?;
     {
         let mut stdout = std::io::stdout().lock();
@@ -74,7 +76,7 @@ pub async fn serve(server: Server, listen: Vec<Listen>) -> Result<(), RunError> 
         }
         stdout.flush()?;
     }
-    let signal = shutdown_signal().await?;
+    let signal = signals.recv().await;
     tracing::info!(signal, "shutting down");
     handle.shutdown().await;
     Ok(())
@@ -91,19 +93,47 @@ fn describe(bound: &BoundAddr) -> String {
     }
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns the signal's name.
-async fn shutdown_signal() -> std::io::Result<&'static str> {
-    #[cfg(unix)]
-    {
+/// The signals that stop the server: SIGINT and SIGTERM.
+#[cfg(unix)]
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    /// Installs the handlers (from now on the signals no longer kill the process).
+    fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for the first signal; returns its name.
+    async fn recv(&mut self) -> &'static str {
         tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map(|()| "SIGINT"),
-            _ = terminate.recv() => Ok("SIGTERM"),
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+}
+
+/// The signal that stops the server: Ctrl-C.
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    /// Nothing to install ahead of time here.
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    /// Waits for Ctrl-C.
+    async fn recv(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
