@@ -274,7 +274,12 @@ pub trait Handler: Send + Sync + 'static {
     /// go on to the greeting, `false` closes it without a reply. Default: `true` (aiosmtpd
     /// closes every connection when the hook is missing; that makes the setting useless
     /// without code, so the default accepts a valid header).
-    async fn proxy(&self, server: &ServerInfo, session: &mut Session, header: &ProxyHeader) -> bool {
+    async fn proxy(
+        &self,
+        server: &ServerInfo,
+        session: &mut Session,
+        header: &ProxyHeader,
+    ) -> bool {
         let _ = (server, session, header);
         true
     }

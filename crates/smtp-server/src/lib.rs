@@ -6,11 +6,13 @@
 pub mod config;
 mod connection;
 pub mod handler;
+pub mod handlers;
 mod listener;
 pub mod server;
 pub mod session;
 mod shared;
 pub mod tls;
+pub mod tower;
 
 pub use config::{CallLimits, ServerConfig};
 pub use handler::{Handler, HookError, HookResult};
