@@ -51,7 +51,9 @@ async fn a_hundred_megabyte_line_streamed_in_chunks() {
 
 #[tokio::test]
 async fn too_many_recipients() {
-    let mut c = TestClient::start(ServerConfig { max_recipients: 2, ..config() }, Recorder::default()).await;
+    let mut c =
+        TestClient::start(ServerConfig { max_recipients: 2, ..config() }, Recorder::default())
+            .await;
     c.expect(220).await;
     c.ehlo().await;
     c.cmd("MAIL FROM:<a@example.com>", 250).await;
