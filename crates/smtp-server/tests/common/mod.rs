@@ -250,6 +250,13 @@ where
         self.finished().await;
     }
 
+    /// Reads everything until the server closes (e.g. a TLS alert); the server task ends.
+    pub async fn drain_to_close(&mut self) -> Vec<u8> {
+        while self.read_more().await {}
+        self.finished().await;
+        std::mem::take(&mut self.buffer)
+    }
+
     /// The server task ends.
     pub async fn finished(&mut self) {
         if let Some(task) = self.server_task.take() {
