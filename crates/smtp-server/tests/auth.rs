@@ -1,5 +1,6 @@
 //! AUTH: PLAIN and LOGIN with a real authenticator, the refusals in aiosmtpd's order, the
 //! failure budget, AUTH during a transaction, custom AUTH hooks.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

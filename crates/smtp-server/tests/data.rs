@@ -1,4 +1,5 @@
 //! DATA and BDAT: framing, smuggling vectors, limits, delivery, clients that leave.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Limits: command line lengths, huge lines, recipients, call limits, timeouts.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

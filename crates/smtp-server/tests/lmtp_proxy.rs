@@ -1,4 +1,5 @@
 //! LMTP (one reply per recipient) and the PROXY protocol.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

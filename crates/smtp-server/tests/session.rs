@@ -1,4 +1,5 @@
 //! Greeting, HELO/EHLO, the order of checks, simple commands, unknown commands, pipelining.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! STARTTLS and implicit TLS with a real rustls client: injection, state reset, a second
 //! STARTTLS, require_starttls, the STARTTLS hook, AUTH over implicit TLS.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

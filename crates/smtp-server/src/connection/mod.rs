@@ -28,6 +28,9 @@ mod starttls;
 mod state;
 mod tls_info;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,6 +88,13 @@ async fn serve_in_span<S>(
             Some(rest) => prefix = rest,
             None => return,
         }
+    }
+    if shared.is_shutting_down() {
+        tracing::info!("shutting down; connection refused");
+        let mut io = new_io(stream, BytesMut::new(), &shared, deadline);
+        io.push(&smtp_proto::reply::Reply::shutting_down());
+        io.close().await;
+        return;
     }
     match transport {
         Transport::Plain => serve_plain(stream, prefix, session, shared, deadline).await,

@@ -1,7 +1,7 @@
 //! Conversation helper for the smtp-server integration tests: a scripted client over an
 //! in-memory duplex pipe (optionally upgraded to TLS with a real rustls client), a recording
 //! handler, and test certificates.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
