@@ -68,8 +68,10 @@ pub struct ServerConfig {
     pub command_line_limit: usize,
     /// The longest AUTH command and SASL response line (RFC 4954 §4). Default: 12,288.
     pub sasl_line_limit: usize,
-    /// The longest DATA line, in octets with CRLF; `None` means unlimited. Default: `None`
-    /// (aiosmtpd refuses lines over 1001 octets; set `Some(1001)` for that).
+    /// The longest DATA line, in octets with CRLF, counted before dot-unstuffing; longer lines
+    /// get `500 5.5.2 Line too long` after the final dot. `None` means unlimited (BDAT chunks
+    /// are never split into lines). Default: 1001, as aiosmtpd (RFC 5321 §4.5.3.1.6 allows
+    /// 1000 plus the stuffing dot).
     pub data_line_limit: Option<usize>,
     /// What to do with a bare CR or LF inside message data. Default: keep it.
     pub bare_line_endings: BareLineEndingPolicy,
@@ -134,7 +136,7 @@ impl Default for ServerConfig {
             data_size_limit: Some(33_554_432),
             command_line_limit: smtp_proto::line::DEFAULT_COMMAND_LINE_LIMIT,
             sasl_line_limit: smtp_proto::line::SASL_LINE_LIMIT,
-            data_line_limit: None,
+            data_line_limit: Some(smtp_proto::data::DataLimits::AIOSMTPD_MAX_LINE_LEN),
             bare_line_endings: BareLineEndingPolicy::default(),
             address_limits: AddressLimits::UNLIMITED,
             enable_smtputf8: false,
