@@ -1,0 +1,81 @@
+//! Graceful shutdown, driven through the shared shutdown signal (the listener side owns the
+//! sender in production).
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::sync::watch;
+
+use super::{Transport, serve};
+use crate::ServerConfig;
+use crate::handler::Handler;
+use crate::session::PeerAddr;
+use crate::shared::Shared;
+
+struct Defaults;
+impl Handler for Defaults {}
+
+fn start() -> (watch::Sender<bool>, DuplexStream, tokio::task::JoinHandle<()>) {
+    let (sender, receiver) = watch::channel(false);
+    let config = ServerConfig { hostname: "mx.test".into(), ..ServerConfig::default() };
+    let shared = Arc::new(Shared::new(config, Arc::new(Defaults), receiver));
+    let (client, server) = tokio::io::duplex(1 << 16);
+    let task = tokio::spawn(serve(server, PeerAddr::Memory("t".into()), shared, Transport::Plain));
+    (sender, client, task)
+}
+
+/// Reads until `count` CRLF-terminated lines have arrived (or EOF).
+async fn read_lines(client: &mut DuplexStream, count: usize) -> String {
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while seen.iter().filter(|&&b| b == b'\n').count() < count {
+        let read = client.read(&mut chunk).await.unwrap();
+        if read == 0 {
+            break;
+        }
+        seen.extend_from_slice(&chunk[..read]);
+    }
+    String::from_utf8(seen).unwrap()
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_told_and_closed() {
+    let (shutdown, mut client, task) = start();
+    assert!(read_lines(&mut client, 1).await.starts_with("220 "));
+    client.write_all(b"NOOP\r\n").await.unwrap();
+    assert_eq!(read_lines(&mut client, 1).await, "250 2.0.0 OK\r\n");
+    shutdown.send(true).unwrap();
+    assert_eq!(
+        read_lines(&mut client, 1).await,
+        "421 4.3.2 Service shutting down, closing transmission channel\r\n"
+    );
+    assert_eq!(read_lines(&mut client, 1).await, "");
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_in_progress_is_finished_first() {
+    let (shutdown, mut client, task) = start();
+    read_lines(&mut client, 1).await;
+    client
+        .write_all(b"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n")
+        .await
+        .unwrap();
+    let replies = read_lines(&mut client, 11).await;
+    assert!(replies.ends_with("354 End data with <CR><LF>.<CR><LF>\r\n"), "{replies}");
+    shutdown.send(true).unwrap();
+    tokio::task::yield_now().await;
+    client.write_all(b"body\r\n.\r\n").await.unwrap();
+    let rest = read_lines(&mut client, 2).await;
+    assert_eq!(
+        rest,
+        "250 2.0.0 OK\r\n421 4.3.2 Service shutting down, closing transmission channel\r\n"
+    );
+    task.await.unwrap();
+
+    // A connection that arrives during the shutdown is refused at once.
+    let (shutdown, mut client, task) = start();
+    shutdown.send(true).unwrap();
+    assert!(read_lines(&mut client, 1).await.starts_with("421 4.3.2"));
+    task.await.unwrap();
+}
