@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask <task>` (the alias lives in `.cargo/config.toml`).
 //!
 //! - `ci`: everything CI checks, in the order a developer wants the failures: formatting,
-//!   clippy with warnings denied, the whole test suite, and the documentation with warnings denied.
+//!   clippy with warnings denied, the whole test suite, the documentation with warnings denied,
+//!   and the aiosmtpd conformance suite (`../shared/conformance`, recorded conversations) run
+//!   against the `smtpd` binary the tests built.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -31,7 +33,8 @@ fn print_usage() {
     println!("usage: cargo xtask <task>");
     println!();
     println!("tasks:");
-    println!("  ci     cargo fmt --check, clippy -D warnings, cargo test, cargo doc -D warnings");
+    println!("  ci     cargo fmt --check, clippy -D warnings, cargo test, cargo doc -D warnings,");
+    println!("         and the aiosmtpd conformance suite (../shared/conformance) against smtpd");
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
@@ -78,6 +81,49 @@ fn ci() -> Result<(), String> {
         }
         println!("xtask ci: {} passed in {:.1}s", step.name, started.elapsed().as_secs_f64());
     }
+    conformance(&root)?;
     println!("xtask ci: all steps passed");
+    Ok(())
+}
+
+/// Plays the recorded aiosmtpd conversations of `../shared/conformance` against the `smtpd`
+/// binary (the debug build, which the test step has already made). The suite lives beside the
+/// repository, not in it: where it is absent (a clone on its own) the step says so and is
+/// skipped; where it is present, every case must match.
+fn conformance(root: &Path) -> Result<(), String> {
+    let runner = root.join("../shared/conformance/run.py");
+    if !runner.is_file() {
+        println!(
+            "xtask ci: conformance skipped: {} not found (the suite is kept beside the repository)",
+            runner.display()
+        );
+        return Ok(());
+    }
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let built = Command::new(&cargo)
+        .args(["build", "--locked", "--package", "smtp-server", "--bin", "smtpd"])
+        .current_dir(root)
+        .status()
+        .map_err(|error| format!("could not run cargo: {error}"))?;
+    if !built.success() {
+        return Err(format!("building smtpd failed ({built})"));
+    }
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let smtpd = target.join("debug").join("smtpd");
+    let started = Instant::now();
+    println!("xtask ci: conformance (python3 {} --bin {})", runner.display(), smtpd.display());
+    let status = Command::new("python3")
+        .arg(&runner)
+        .args(["--target", "project", "--bin"])
+        .arg(&smtpd)
+        .current_dir(root)
+        .status()
+        .map_err(|error| {
+            format!("could not run python3 (needed for the conformance suite): {error}")
+        })?;
+    if !status.success() {
+        return Err(format!("step `conformance` failed ({status})"));
+    }
+    println!("xtask ci: conformance passed in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
