@@ -1,0 +1,3 @@
+//! Placeholder: the AUTH showcase comes next.
+
+fn main() {}
