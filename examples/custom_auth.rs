@@ -145,6 +145,7 @@ impl MechanismExchange<Session, Envelope> for LoggedPlainExchange {
         ctx: &AuthContext<'_, Session, Envelope>,
         response: Option<&[u8]>,
     ) -> Step {
+        // The same context (server, session, envelope), but checks go through `logging`.
         let logging = LoggingAuthenticator { inner: ctx.authenticator, journal: &self.journal };
         let ctx = AuthContext { authenticator: &logging, ..*ctx };
         self.inner.step(&ctx, response).await
@@ -161,8 +162,9 @@ struct LoggingAuthenticator<'a> {
 impl Authenticator<Session, Envelope> for LoggingAuthenticator<'_> {
     async fn authenticate(&self, request: &AuthRequest<'_, Session, Envelope>) -> AuthResult {
         self.journal.plain_attempts.fetch_add(1, Ordering::Relaxed);
-        // Only the login: `AuthData` hides the password even in `Debug`, but say it plainly.
-        tracing::info!(session = request.session.id, login = ?request.auth_data.login(), "PLAIN login attempt");
+        // Log the login only, never the password (`AuthData` would print it as `...` anyway).
+        let login = request.auth_data.login().unwrap_or_default();
+        tracing::info!(session = request.session.id, login, "PLAIN login attempt");
         self.inner.authenticate(request).await
     }
 
@@ -445,6 +447,43 @@ mod tests {
         let printed = report.to_string();
         assert!(printed.contains("  C: AUTH MECH-WITH-DASHES\n  S: 334 "), "{printed}");
         assert!(printed.ends_with("messages delivered: 1"), "{printed}");
+    }
+
+    /// A log destination the test can read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn our_plain_logs_the_login_and_never_the_password() {
+        // The test runtime has one thread, so the server's tasks log to this subscriber too.
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber =
+            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let (handle, _journal) = start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let mut client = Client::connect(handle.local_addr().unwrap()).await.unwrap();
+        client.expect(None, 220).await.unwrap();
+        client.expect(Some("EHLO client.example"), 250).await.unwrap();
+        let auth = format!("AUTH PLAIN {}", BASE64.encode("\0bob\0builder"));
+        client.expect(Some(&auth), 235).await.unwrap();
+        handle.shutdown().await;
+
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("PLAIN login attempt session=1 login=\"bob\""), "{log}");
+        assert!(!log.contains("builder"), "{log}");
     }
 
     /// One AUTH attempt on a fresh connection.
