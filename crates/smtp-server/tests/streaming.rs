@@ -147,7 +147,7 @@ fn body_of(size: usize) -> (Vec<u8>, Vec<u8>) {
     let (mut body, mut stuffed) = (Vec::with_capacity(size), Vec::with_capacity(size + size / 50));
     let mut number = 0usize;
     while body.len() < size {
-        let dot = if number % 7 == 0 { "." } else { "" };
+        let dot = if number.is_multiple_of(7) { "." } else { "" };
         let line = format!("{dot}line {number:08}: {}\r\n", "x".repeat(80));
         body.extend_from_slice(line.as_bytes());
         if !dot.is_empty() {
