@@ -14,6 +14,7 @@ use smtp_server::handler::{BodySink, Handler, HookResult};
 use smtp_server::smtp_auth::ServerInfo;
 use smtp_server::smtp_proto::reply::Reply;
 use smtp_server::{Envelope, ServerConfig, Session};
+use tokio::io::DuplexStream;
 
 /// What happened to one sink, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,11 +160,17 @@ fn body_of(size: usize) -> (Vec<u8>, Vec<u8>) {
     (body, stuffed)
 }
 
+/// Sends a large body, failing the test if the server stops reading it (the pipe holds only
+/// 1 MiB, so a server that stalls would otherwise block the test forever).
+async fn send_body(client: &mut TestClient<DuplexStream>, bytes: &[u8]) {
+    tokio::time::timeout(WAIT, client.send_raw(bytes)).await.expect("the server stopped reading");
+}
+
 /// A started, greeted client with one recipient in the envelope.
 async fn in_transaction(
     server_config: ServerConfig,
     handler: Streaming,
-) -> TestClient<tokio::io::DuplexStream> {
+) -> TestClient<DuplexStream> {
     let mut c = TestClient::start(server_config, handler).await;
     c.expect(220).await;
     c.ehlo().await;
@@ -178,7 +185,7 @@ async fn a_five_mib_message_arrives_in_several_chunks_and_whole() {
     let mut c = in_transaction(config(), handler.clone()).await;
     let (body, stuffed) = body_of(5 * 1024 * 1024);
     c.cmd("DATA", 354).await;
-    c.send_raw(&stuffed).await;
+    send_body(&mut c, &stuffed).await;
     c.send_raw(b".\r\n").await;
     c.expect_text("250 2.0.0 OK").await;
     c.cmd("QUIT", 221).await;
@@ -204,7 +211,7 @@ async fn bdat_chunks_go_through_the_sink_unchanged() {
     for (index, piece) in pieces.iter().enumerate() {
         let last = if index == pieces.len() - 1 { " LAST" } else { "" };
         c.send_raw(format!("BDAT {}{last}\r\n", piece.len()).as_bytes()).await;
-        c.send_raw(piece).await;
+        send_body(&mut c, piece).await;
         let reply = c.read_reply().await.unwrap();
         let expected = if last.is_empty() {
             format!("250 2.0.0 {} octets received\r\n", piece.len())
@@ -229,7 +236,7 @@ async fn a_message_over_the_size_limit_aborts_the_sink_and_gets_552() {
     let mut c = in_transaction(server_config, handler.clone()).await;
     let (_, stuffed) = body_of(600_000);
     c.cmd("DATA", 354).await;
-    c.send_raw(&stuffed).await;
+    send_body(&mut c, &stuffed).await;
     c.send_raw(b".\r\n").await;
     c.expect_text("552 5.3.4 Error: Too much mail data").await;
     // The session goes on with a fresh transaction.
@@ -273,17 +280,17 @@ async fn an_abandoned_message_aborts_the_sink() {
         match case {
             Abandon::LeaveMidData => {
                 c.cmd("DATA", 354).await;
-                c.send_raw(&stuffed).await;
+                send_body(&mut c, &stuffed).await;
             }
             Abandon::LeaveMidChunk => {
                 c.send_raw(format!("BDAT {}\r\n", stuffed.len() * 2).as_bytes()).await;
-                c.send_raw(&stuffed).await;
+                send_body(&mut c, &stuffed).await;
             }
             Abandon::LeaveBetweenChunks
             | Abandon::RsetBetweenChunks
             | Abandon::QuitBetweenChunks => {
                 c.send_raw(format!("BDAT {}\r\n", stuffed.len()).as_bytes()).await;
-                c.send_raw(&stuffed).await;
+                send_body(&mut c, &stuffed).await;
                 c.expect(250).await;
             }
         }
@@ -314,7 +321,7 @@ async fn a_failing_sink_gets_451_and_the_next_transaction_works() {
     let mut c = in_transaction(config(), handler.clone()).await;
     let (body, stuffed) = body_of(150_000);
     c.cmd("DATA", 354).await;
-    c.send_raw(&stuffed).await;
+    send_body(&mut c, &stuffed).await;
     c.send_raw(b".\r\n").await;
     c.expect_text("451 4.3.0 Error: internal server error").await;
     // The envelope is gone; a new transaction on the same session is delivered.
@@ -322,7 +329,7 @@ async fn a_failing_sink_gets_451_and_the_next_transaction_works() {
     c.cmd("MAIL FROM:<alice@example.com>", 250).await;
     c.cmd("RCPT TO:<carol@example.com>", 250).await;
     c.cmd("DATA", 354).await;
-    c.send_raw(&stuffed).await;
+    send_body(&mut c, &stuffed).await;
     c.send_raw(b".\r\n").await;
     c.expect_text("250 2.0.0 OK").await;
     c.cmd("QUIT", 221).await;
