@@ -1,6 +1,7 @@
 //! The order of checks every command line goes through (aiosmtpd §2 steps 3–10), then the
 //! verb's own handler.
 
+use smtp_auth::MechanismName;
 use smtp_proto::command::{CommandLine, Verb};
 use smtp_proto::reply::Reply;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -16,17 +17,28 @@ fn allowed_before_starttls(verb: Option<Verb>) -> bool {
     matches!(verb, Some(Verb::Noop | Verb::Ehlo | Verb::StartTls | Verb::Quit))
 }
 
+/// What replaces AUTH arguments in the log.
+const HIDDEN: &str = "********";
+
 /// The line as it may be logged: AUTH arguments after the mechanism are replaced by
 /// `********` (aiosmtpd's `sanitize`), and long lines are cut.
+///
+/// The AUTH arguments are split the way AUTH itself splits them (any ASCII white space, so
+/// `AUTH PLAIN<TAB><response>` hides the response too), and a mechanism that is not a valid
+/// SASL name (a response sent without one, say) is hidden as well.
 pub(super) fn scrub_for_log(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
-    let mut words = text.splitn(3, ' ');
-    let verb = words.next().unwrap_or_default();
+    let (verb, arguments) = text.split_once(' ').unwrap_or((&text, ""));
     if verb.eq_ignore_ascii_case("AUTH") {
-        return match (words.next(), words.next()) {
-            (Some(mechanism), Some(_)) => format!("{verb} {mechanism} ********"),
-            (Some(mechanism), None) => format!("{verb} {mechanism}"),
-            _ => verb.to_owned(),
+        let mut words = arguments.split_ascii_whitespace();
+        let mechanism = match words.next() {
+            None => return verb.to_owned(),
+            Some(name) if MechanismName::new(name).is_ok() => name,
+            Some(_) => HIDDEN,
+        };
+        return match words.next() {
+            Some(_) => format!("{verb} {mechanism} {HIDDEN}"),
+            None => format!("{verb} {mechanism}"),
         };
     }
     let mut shown: String = text.chars().take(LOG_LINE_MAX).collect();
@@ -136,9 +148,16 @@ mod tests {
 
     #[test]
     fn auth_arguments_never_reach_the_log() {
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 11] = [
             (b"AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH PLAIN ********"),
             (b"auth login dXNlcg== extra", "auth login ********"),
+            // AUTH splits its arguments at any ASCII white space, and so must the scrubber.
+            (b"AUTH PLAIN\tAGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH PLAIN ********"),
+            (b"AUTH PLAIN\x0cAGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH PLAIN ********"),
+            (b"AUTH  PLAIN  AGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH PLAIN ********"),
+            // A response where the mechanism should be is not shown either.
+            (b"AUTH AGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH ********"),
+            (b"AUTH cram-md5", "AUTH cram-md5"),
             (b"AUTH LOGIN", "AUTH LOGIN"),
             (b"AUTH", "AUTH"),
             (b"MAIL FROM:<a@b>", "MAIL FROM:<a@b>"),

@@ -80,8 +80,18 @@ where
         self.io.push(&Reply::greeting(&config.hostname, &config.ident));
     }
 
-    /// Reads and answers commands until the connection ends or STARTTLS is accepted.
+    /// Reads and answers commands until the connection ends or STARTTLS is accepted. A BDAT
+    /// message still waiting for chunks then can never be completed: its sink is aborted.
     pub(super) async fn run(&mut self) -> Ending {
+        let ending = self.answer_commands().await;
+        if let Some(bdat) = self.bdat.take() {
+            bdat.abort().await;
+        }
+        ending
+    }
+
+    /// The command loop of [`Connection::run`].
+    async fn answer_commands(&mut self) -> Ending {
         loop {
             let framed = self.lines.next_line(&self.io.input);
             match framed.event {
