@@ -20,32 +20,44 @@ fn allowed_before_starttls(verb: Option<Verb>) -> bool {
 /// What replaces AUTH arguments in the log.
 const HIDDEN: &str = "********";
 
-/// The line as it may be logged: AUTH arguments after the mechanism are replaced by
-/// `********` (aiosmtpd's `sanitize`), and long lines are cut.
+/// The line as it may be logged. Only lines with a known verb are shown: AUTH arguments after
+/// the mechanism are replaced by `********` (aiosmtpd's `sanitize`), other lines are cut at
+/// [`LOG_LINE_MAX`]; a line whose verb is not known is logged by its length only, since a
+/// client out of step may send a SASL response (a credential) as a command.
 ///
-/// The AUTH arguments are split the way AUTH itself splits them (any ASCII white space, so
-/// `AUTH PLAIN<TAB><response>` hides the response too), and a mechanism that is not a valid
-/// SASL name (a response sent without one, say) is hidden as well.
+/// The verb ends at the first ASCII white space and the AUTH arguments are split at any ASCII
+/// white space (as AUTH itself splits them), so `AUTH<TAB>PLAIN <response>` and
+/// `AUTH PLAIN<TAB><response>` hide the response too; a mechanism that is not a valid SASL name
+/// (a response sent without one, say) is hidden as well.
 pub(super) fn scrub_for_log(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
-    let (verb, arguments) = text.split_once(' ').unwrap_or((&text, ""));
-    if verb.eq_ignore_ascii_case("AUTH") {
-        let mut words = arguments.split_ascii_whitespace();
-        let mechanism = match words.next() {
-            None => return verb.to_owned(),
-            Some(name) if MechanismName::new(name).is_ok() => name,
-            Some(_) => HIDDEN,
-        };
-        return match words.next() {
-            Some(_) => format!("{verb} {mechanism} {HIDDEN}"),
-            None => format!("{verb} {mechanism}"),
-        };
+    let (verb, arguments) =
+        text.split_once(|c: char| c.is_ascii_whitespace()).unwrap_or((&text, ""));
+    match Verb::parse(verb.as_bytes()) {
+        Some(Verb::Auth) => scrub_auth(verb, arguments),
+        Some(_) => {
+            let mut shown: String = text.chars().take(LOG_LINE_MAX).collect();
+            if shown.len() < text.len() {
+                shown.push_str("...");
+            }
+            shown
+        }
+        None => format!("<unrecognised command, {} octets>", line.len()),
     }
-    let mut shown: String = text.chars().take(LOG_LINE_MAX).collect();
-    if shown.len() < text.len() {
-        shown.push_str("...");
+}
+
+/// `AUTH <mechanism> ********`, the mechanism hidden too unless it is a valid SASL name.
+fn scrub_auth(verb: &str, arguments: &str) -> String {
+    let mut words = arguments.split_ascii_whitespace();
+    let mechanism = match words.next() {
+        None => return verb.to_owned(),
+        Some(name) if MechanismName::new(name).is_ok() => name,
+        Some(_) => HIDDEN,
+    };
+    match words.next() {
+        Some(_) => format!("{verb} {mechanism} {HIDDEN}"),
+        None => format!("{verb} {mechanism}"),
     }
-    shown
 }
 
 impl<S> Connection<S>
@@ -148,7 +160,7 @@ mod tests {
 
     #[test]
     fn auth_arguments_never_reach_the_log() {
-        let cases: [(&[u8], &str); 11] = [
+        let cases: [(&[u8], &str); 14] = [
             (b"AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH PLAIN ********"),
             (b"auth login dXNlcg== extra", "auth login ********"),
             // AUTH splits its arguments at any ASCII white space, and so must the scrubber.
@@ -162,11 +174,15 @@ mod tests {
             (b"AUTH", "AUTH"),
             (b"MAIL FROM:<a@b>", "MAIL FROM:<a@b>"),
             (b"NOOP \xff", "NOOP \u{fffd}"),
+            (b"AUTH\tPLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", "AUTH PLAIN ********"),
+            // A client out of step sends its SASL response as a command: not shown.
+            (b"AGFsaWNlAHdvbmRlcmxhbmQ=", "<unrecognised command, 24 octets>"),
+            (b"XYZZY secret", "<unrecognised command, 12 octets>"),
         ];
         for (line, logged) in cases {
             assert_eq!(scrub_for_log(line), logged);
         }
-        let long = scrub_for_log(&[b'x'; 5000]);
+        let long = scrub_for_log(format!("NOOP {}", "x".repeat(5000)).as_bytes());
         assert_eq!(long.len(), LOG_LINE_MAX + 3);
     }
 }
