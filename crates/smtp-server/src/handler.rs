@@ -56,6 +56,11 @@ pub enum AuthHookOutcome {
 
 /// A streaming receiver for a message body, for handlers that do not want the whole message in
 /// memory ([`Handler::open_body`]).
+///
+/// Every sink ends in exactly one of [`BodySink::finish`] or [`BodySink::abort`] — except when
+/// the connection's task itself is cancelled (the server handle dropped, or a graceful
+/// shutdown's grace period over), where no async code can run: a sink holding resources (a
+/// temporary file) should also release them in `Drop`.
 #[async_trait]
 pub trait BodySink: Send {
     /// Takes the next piece of the (dot-unstuffed) message.
