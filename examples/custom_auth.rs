@@ -418,8 +418,12 @@ impl fmt::Display for Report {
 mod tests {
     use super::*;
 
+    /// Serialises the tests of this file (see the log test).
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     #[tokio::test]
     async fn the_demo_authenticates_with_its_own_mechanism_and_delivers() {
+        let _turn = TURN.lock().await;
         let report = run("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let replies: Vec<String> = report.transcript.iter().map(|e| e.reply.to_string()).collect();
 
@@ -471,6 +475,10 @@ mod tests {
         let writer = log.clone();
         let subscriber =
             tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        // tracing caches, per log call site, whether anyone listens; a test running in parallel
+        // without a subscriber can make that cache say "nobody" while this one captures. So the
+        // tests of this file take turns.
+        let _turn = TURN.lock().await;
         let _guard = tracing::subscriber::set_default(subscriber);
 
         let (handle, _journal) = start("127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -504,6 +512,7 @@ mod tests {
 
     #[tokio::test]
     async fn auth_outcomes_plain_override_and_the_login_on_delivery() {
+        let _turn = TURN.lock().await;
         let welcome_bob = "235 2.7.0 Welcome, bob";
         let attempts = [
             // PLAIN with an initial response: our PLAIN, our welcome.
