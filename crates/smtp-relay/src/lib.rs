@@ -4,8 +4,10 @@
 //! hashes, a durable on-disk queue that holds each message before the server answers 250, an
 //! outbound SMTP client built on [`smtp_proto`], and MX, smarthost or static routing.
 
+pub mod dsn;
 pub mod queue;
 pub mod route;
 pub mod transport;
+pub mod users;
 
 pub use smtp_server;

@@ -56,3 +56,13 @@ pub trait Router: Send + Sync {
     /// literal such as `[192.0.2.1]` routes to that address).
     async fn route(&self, domain: &str) -> Result<Route, RouteError>;
 }
+
+mod domain;
+mod mx;
+mod smarthost;
+mod static_routes;
+
+pub use domain::{AddressLiteral, normalize_domain};
+pub use mx::{LookupError, MxLookup, MxRouter, SystemLookup};
+pub use smarthost::SmarthostRouter;
+pub use static_routes::{StaticRouteError, StaticRouter};
