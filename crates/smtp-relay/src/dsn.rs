@@ -1,1 +1,0 @@
-//! Delivery status notifications (RFC 3464).
