@@ -44,13 +44,20 @@ pub enum HashError {
 #[derive(Clone, Debug)]
 pub(crate) struct Hasher {
     argon2: Argon2<'static>,
+    /// How many argon2 verifications ran (tests check that unknown users cost one too).
+    #[cfg(test)]
+    pub(crate) verifications: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Hasher {
     pub(crate) fn new(params: HashParams) -> Result<Self, HashError> {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
             .map_err(HashError::Params)?;
-        Ok(Self { argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params) })
+        Ok(Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            #[cfg(test)]
+            verifications: Default::default(),
+        })
     }
 
     /// A PHC string for `password` with a fresh 16-byte random salt.
@@ -66,7 +73,11 @@ impl Hasher {
     /// nothing. Only argon2 hashes are accepted (the algorithm comes from the string).
     pub(crate) fn verify(&self, stored: &str, password: &Secret) -> bool {
         match PasswordHash::new(stored) {
-            Ok(hash) => self.argon2.verify_password(password.expose(), &hash).is_ok(),
+            Ok(hash) => {
+                #[cfg(test)]
+                self.verifications.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.argon2.verify_password(password.expose(), &hash).is_ok()
+            }
             Err(_) => false,
         }
     }
