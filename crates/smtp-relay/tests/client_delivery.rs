@@ -85,7 +85,7 @@ async fn envelope_and_parameters_arrive() {
     let got = recorder.messages().pop().unwrap();
     assert_eq!(got.mail_from, "<alice@example.com>");
     assert_eq!(got.rcpt_tos, ["<bob@example.net>", "<carol@example.org>"]);
-    assert_eq!(got.mail_options, ["SIZE=8", "BODY=8BITMIME"]);
+    assert_eq!(got.mail_options, ["SIZE=9", "BODY=8BITMIME"]);
     assert!(!got.tls);
 }
 
