@@ -197,6 +197,26 @@ async fn ehlo_refused_with_502_falls_back_to_helo() {
     assert_eq!(codes(&report), [250]);
 }
 
+/// Answers every line with 250 (354 to DATA, then the data's 250), recording the lines.
+async fn answer_everything(mut peer: Peer, seen: Log) {
+    loop {
+        let line = peer.line().await;
+        if line.is_empty() {
+            return;
+        }
+        seen.lock().unwrap().push(line.clone().into_bytes());
+        match line.as_str() {
+            "QUIT" => peer.send("221 bye\r\n").await,
+            "DATA" => {
+                peer.send("354 go\r\n").await;
+                peer.data().await;
+                peer.send("250 queued\r\n").await;
+            }
+            _ => peer.send("250 ok\r\n").await,
+        }
+    }
+}
+
 #[tokio::test]
 async fn refused_greetings_and_mail_are_refusals_transient_or_permanent() {
     let table = [
@@ -206,13 +226,18 @@ async fn refused_greetings_and_mail_are_refusals_transient_or_permanent() {
         ("451 4.3.0 later\r\n", true, true),
     ];
     for (reply, transient, at_mail) in table {
-        let (addr, _count, _task) = fake_server(move |mut peer, _| async move {
-            if at_mail {
-                peer.ehlo(&[]).await;
-                peer.expect("MAIL FROM:").await;
+        let seen = log();
+        let record = Arc::clone(&seen);
+        let (addr, _count, _task) = fake_server(move |mut peer, _| {
+            let record = Arc::clone(&record);
+            async move {
+                if at_mail {
+                    peer.ehlo(&[]).await;
+                    peer.expect("MAIL FROM:").await;
+                }
+                peer.send(reply).await;
+                answer_everything(peer, record).await;
             }
-            peer.send(reply).await;
-            peer.finish().await;
         })
         .await;
         let req = request(addr, TlsPolicy::Off, &["bob@example.net"], b"x\r\n");
@@ -220,6 +245,76 @@ async fn refused_greetings_and_mail_are_refusals_transient_or_permanent() {
         let DeliveryError::Refused(got) = &error else { panic!("{error:?}") };
         assert_eq!(got.to_string(), reply.trim_end());
         assert_eq!(error.is_transient(), transient, "{reply}");
+        assert_eq!(lines(&seen), ["QUIT"], "after {reply:?} the client says goodbye");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_data_command_answers_for_the_accepted_recipients() {
+    let (addr, _count, _task) = fake_server(|mut peer, _| async move {
+        peer.ehlo(&[]).await;
+        for reply in ["250 ok\r\n", "250 ok\r\n", "550 no\r\n", "451 4.3.1 out of disk\r\n"] {
+            peer.line().await;
+            peer.send(reply).await;
+        }
+        peer.finish().await;
+    })
+    .await;
+    let req = request(addr, TlsPolicy::Off, &["a@example.net", "b@example.net"], b"x\r\n");
+    let report = transport(Vec::new()).deliver(req).await.unwrap();
+    assert_eq!(codes(&report), [451, 550]);
+}
+
+#[tokio::test]
+async fn a_354_after_pipelined_refusals_gets_an_empty_message() {
+    let reads = log();
+    let seen = Arc::clone(&reads);
+    let (addr, _count, _task) = fake_server(move |mut peer, _| {
+        let seen = Arc::clone(&seen);
+        async move {
+            peer.ehlo(&["PIPELINING"]).await;
+            peer.read_once().await;
+            // A careless server: 354 although no recipient was accepted.
+            peer.send("250 ok\r\n550 no\r\n354 go\r\n").await;
+            let data = peer.data().await;
+            seen.lock().unwrap().push(data);
+            peer.send("554 no valid recipients\r\n").await;
+            peer.finish().await;
+        }
+    })
+    .await;
+    let req = request(addr, TlsPolicy::Off, &["a@example.net"], b"the message\r\n");
+    let report = transport(Vec::new()).deliver(req).await.unwrap();
+    assert_eq!(codes(&report), [550]);
+    assert_eq!(lines(&reads), [".\r\n"], "the message itself never went out");
+}
+
+#[tokio::test]
+async fn a_refused_starttls_goes_on_in_plain_text_only_when_opportunistic() {
+    for (policy, delivers) in [(TlsPolicy::Opportunistic, true), (TlsPolicy::Required, false)] {
+        let seen = log();
+        let record = Arc::clone(&seen);
+        let (addr, count, _task) = fake_server(move |mut peer, _| {
+            let record = Arc::clone(&record);
+            async move {
+                peer.ehlo(&["STARTTLS"]).await;
+                peer.expect("STARTTLS").await;
+                peer.send("454 4.7.0 TLS not available\r\n").await;
+                answer_everything(peer, record).await;
+            }
+        })
+        .await;
+        let req = request(addr, policy, &["bob@example.net"], b"x\r\n");
+        let outcome = transport(Vec::new()).deliver(req).await;
+        match outcome {
+            Ok(report) if delivers => assert_eq!(codes(&report), [250]),
+            Err(DeliveryError::Tls(message)) if !delivers => {
+                assert!(message.contains("454"), "{message}");
+                assert_eq!(lines(&seen), ["QUIT"]);
+            }
+            other => panic!("{policy:?}: {other:?}"),
+        }
+        assert_eq!(connections(&count), 1);
     }
 }
 

@@ -97,3 +97,80 @@ impl Pool {
         idle.retain(|entry| entry.since.elapsed() < timeout);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use smtp_auth::Secret;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::client::config::Timeouts;
+    use crate::client::stream::Stream;
+    use crate::transport::TlsPolicy;
+
+    /// A connection over a real loopback socket (its other end is dropped: nothing is read).
+    async fn connection(listener: &TcpListener, tag: &str) -> Connection {
+        let addr = listener.local_addr().unwrap();
+        let (tcp, _) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        Connection::new(Stream::Plain(tcp.unwrap()), tag, Timeouts::default())
+    }
+
+    fn key(host: &str, login: Option<(&str, &str)>) -> PoolKey {
+        let destination = Destination {
+            host: host.into(),
+            port: 25,
+            tls_name: host.into(),
+            tls: TlsPolicy::Opportunistic,
+        };
+        let credentials = login.map(|(login, password)| SmarthostCredentials {
+            login: login.into(),
+            password: Secret::new(password),
+        });
+        PoolKey::new(&destination, credentials.as_ref())
+    }
+
+    #[test]
+    fn keys_match_destination_and_credentials() {
+        let table = [
+            (key("a", None), key("a", None), true),
+            (key("a", None), key("b", None), false),
+            (key("a", Some(("u", "p"))), key("a", Some(("u", "p"))), true),
+            (key("a", Some(("u", "p"))), key("a", Some(("u", "q"))), false),
+            (key("a", Some(("u", "p"))), key("a", Some(("v", "p"))), false),
+            (key("a", Some(("u", "p"))), key("a", None), false),
+        ];
+        for (left, right, same) in table {
+            assert_eq!(left.matches(&right), same, "{left:?} / {right:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn caps_per_destination_and_in_all() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let pool = Pool::new(PoolConfig {
+            idle_timeout: Duration::from_secs(30),
+            max_idle_per_destination: 2,
+            max_idle_total: 3,
+        });
+        for tag in ["a1", "a2"] {
+            assert!(pool.put(key("a", None), connection(&listener, tag).await).is_none());
+        }
+        let surplus = pool.put(key("a", None), connection(&listener, "a3").await);
+        assert_eq!(surplus.map(|c| c.host().to_owned()).as_deref(), Some("a3"));
+        // The total cap drops the oldest (a1).
+        for tag in ["b1", "b2"] {
+            assert!(pool.put(key("b", None), connection(&listener, tag).await).is_none());
+        }
+        assert_eq!(pool.idle_count(), 3);
+        assert_eq!(pool.take(&key("a", None)).map(|c| c.host().to_owned()).as_deref(), Some("a2"));
+        assert!(pool.take(&key("a", None)).is_none());
+        assert!(pool.take(&key("b", Some(("u", "p")))).is_none());
+        assert_eq!(pool.take(&key("b", None)).map(|c| c.host().to_owned()).as_deref(), Some("b2"));
+
+        let disabled = Pool::new(PoolConfig::disabled());
+        assert!(disabled.put(key("a", None), connection(&listener, "x").await).is_some());
+        assert_eq!(disabled.idle_count(), 0);
+    }
+}

@@ -72,8 +72,13 @@ impl Opening<'_> {
             Stream::Plain(tcp)
         };
         let mut conn = Connection::new(stream, host, timeouts);
-        greeting(&mut conn).await?;
-        hello(&mut conn, &self.config.ehlo_name).await?;
+        let greeted = match greeting(&mut conn).await {
+            Ok(()) => hello(&mut conn, &self.config.ehlo_name).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = greeted {
+            return Err(close(conn, error).await);
+        }
         let mut conn = match self.start_tls(conn, policy).await? {
             Upgrade::Ready(conn) => *conn,
             retry @ Upgrade::RetryPlain(_) => return Ok(retry),
@@ -85,7 +90,9 @@ impl Opening<'_> {
                     "not sending credentials without TLS (no STARTTLS)".to_owned(),
                 ));
             }
-            auth::authenticate(&mut conn, credentials).await?;
+            if let Err(error) = auth::authenticate(&mut conn, credentials).await {
+                return Err(close(conn, error).await);
+            }
         }
         Ok(Upgrade::Ready(Box::new(conn)))
     }
@@ -137,7 +144,19 @@ impl Opening<'_> {
             }
             Err(error) => return Err(error),
         };
-        hello(&mut conn, &self.config.ehlo_name).await?;
+        if let Err(error) = hello(&mut conn, &self.config.ehlo_name).await {
+            return Err(close(conn, error).await);
+        }
         Ok(Upgrade::Ready(Box::new(conn)))
     }
+}
+
+/// Ends a session that failed with `error`: after a refusal the server is still talking to
+/// us, so it gets a QUIT (RFC 5321 §3.1 asks this after a 554 greeting); after anything else
+/// the connection is just closed.
+async fn close(conn: Connection, error: DeliveryError) -> DeliveryError {
+    if matches!(error, DeliveryError::Refused(_)) {
+        conn.quit().await;
+    }
+    error
 }
