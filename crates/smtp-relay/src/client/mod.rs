@@ -26,6 +26,44 @@
 //!
 //! Debug-level `tracing` events name the host and the stage; passwords and AUTH data are
 //! never logged.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use bytes::Bytes;
+//! use smtp_relay::client::{ClientConfig, SmtpTransport};
+//! use smtp_relay::transport::{DeliveryRequest, Destination, MessageBody, TlsPolicy};
+//! use tower::{Service, ServiceBuilder, ServiceExt};
+//!
+//! # async fn run() -> Result<(), tower::BoxError> {
+//! let transport = SmtpTransport::new(ClientConfig::new("relay.example.com"))?;
+//! // The queue's view: at most 4 deliveries at once, none longer than 30 minutes in all.
+//! let mut service = ServiceBuilder::new()
+//!     .concurrency_limit(4)
+//!     .timeout(Duration::from_secs(30 * 60))
+//!     .service(transport);
+//! let request = DeliveryRequest {
+//!     destination: Destination {
+//!         host: "mx.example.net".into(),
+//!         port: 25,
+//!         tls_name: "mx.example.net".into(),
+//!         tls: TlsPolicy::Opportunistic,
+//!     },
+//!     credentials: None,
+//!     mail_from: "alice@example.com".into(),
+//!     recipients: vec!["bob@example.net".into()],
+//!     body: MessageBody::Memory(Bytes::from_static(b"Subject: hi\r\n\r\nHello\r\n")),
+//!     size: 27,
+//!     smtputf8: false,
+//!     eight_bit: false,
+//! };
+//! let report = service.ready().await?.call(request).await?;
+//! for result in &report.recipients {
+//!     println!("{}: {}", result.recipient, result.reply);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod body;
