@@ -168,7 +168,12 @@ async fn no_recipient_accepted_ends_the_transaction() {
     let report = client.deliver(req).await.unwrap();
     assert_eq!(codes(&report), [550]);
     drop(client); // closes the kept connection: the server then sees EOF
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..500 {
+        if !lines(&reads).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(lines(&reads), [""], "nothing after the refused DATA");
 }
 
