@@ -138,8 +138,11 @@ pub enum DeliveryError {
     /// TLS was required and could not be had, or the handshake or certificate failed.
     #[error("TLS: {0}")]
     Tls(String),
-    /// The server refused the session or the whole transaction (greeting, EHLO, MAIL, DATA,
-    /// the final reply for SMTP): its reply decides transient or permanent.
+    /// The server refused the session or the transaction before any recipient (greeting,
+    /// EHLO, AUTH, MAIL), or the message cannot go to it (SMTPUTF8 not offered, over its SIZE):
+    /// its reply decides transient or permanent. A refusal of DATA or of the message after the
+    /// final dot is not an error: it is each accepted recipient's reply in the
+    /// [`DeliveryReport`].
     #[error("server refused: {0}")]
     Refused(Reply),
     /// The server broke the protocol (unparseable reply) or the connection dropped.
