@@ -4,6 +4,7 @@
 //! hashes, a durable on-disk queue that holds each message before the server answers 250, an
 //! outbound SMTP client built on [`smtp_proto`], and MX, smarthost or static routing.
 
+pub mod delivery;
 pub mod queue;
 pub mod route;
 pub mod transport;

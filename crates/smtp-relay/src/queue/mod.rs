@@ -6,6 +6,14 @@
 //! Delivery is at-least-once: a crash between a successful delivery and the queue update sends
 //! the message again after restart.
 
+mod dir;
+mod files;
+mod ids;
+mod layout;
+mod writer;
+
+pub use dir::{DirQueue, Recovery};
+
 use std::path::PathBuf;
 use std::time::SystemTime;
 
