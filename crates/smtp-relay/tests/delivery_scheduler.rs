@@ -1,4 +1,5 @@
 //! The delivery scheduler against a real `DirQueue`, a fake router and a fake transport, in
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is a test failure
 //! tokio's paused time (retries days apart run instantly; nothing asserts on real time).
 
 use std::collections::HashMap;
@@ -170,8 +171,11 @@ fn answer(
     Ok(DeliveryReport { server: request.destination.host.clone(), recipients })
 }
 
-/// What the DSN builder saw: (sender, [(failed recipient, its reply, its last error)]).
-type DsnLog = Arc<Mutex<Vec<(String, Vec<(String, String, Option<String>)>)>>>;
+/// A failed recipient as a DSN saw it: (address, its reply, its last temporary error).
+type FailedSeen = (String, String, Option<String>);
+/// What the DSN builder saw: the sender and the failed recipients.
+type DsnSeen = (String, Vec<FailedSeen>);
+type DsnLog = Arc<Mutex<Vec<DsnSeen>>>;
 
 struct Relay {
     _dir: TempDir,
@@ -273,7 +277,7 @@ impl Relay {
         self.store.list().await.unwrap()
     }
 
-    fn dsns(&self) -> Vec<(String, Vec<(String, String, Option<String>)>)> {
+    fn dsns(&self) -> Vec<DsnSeen> {
         self.dsns.lock().unwrap().clone()
     }
 }
@@ -395,10 +399,7 @@ async fn a_temporary_refusal_is_retried_after_the_backoff() {
     assert_eq!(after_first.recipients[0].status, RecipientStatus::Pending);
     assert_eq!(after_first.recipients[0].last_error.as_deref(), Some("451 4.3.0 try later"));
     assert!(matches!(after_first.recipients[1].status, RecipientStatus::Delivered { .. }));
-    assert_eq!(
-        after_first.next_attempt.duration_since(after_first.arrived).unwrap() >= RETRY,
-        true
-    );
+    assert!(after_first.next_attempt.duration_since(after_first.arrived).unwrap() >= RETRY);
 
     eventually("delivered on the second attempt", || async { relay.queued().await.is_empty() })
         .await;
@@ -426,10 +427,10 @@ async fn hosts_are_tried_in_order_until_one_answers() {
         let label = first_error.to_string();
         let first_error = Arc::new(Mutex::new(Some(first_error)));
         let script: Arc<Script> = Arc::new(move |request: &DeliveryRequest, _| {
-            if request.destination.host == "mx1" {
-                if let Some(error) = first_error.lock().unwrap().take() {
-                    return Err(error);
-                }
+            if request.destination.host == "mx1"
+                && let Some(error) = first_error.lock().unwrap().take()
+            {
+                return Err(error);
             }
             answer(request, 250, &[])
         });

@@ -1,4 +1,5 @@
 //! `DirQueue`: durability across reopen, cleanup after a crash, corrupt entries, ordering.
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is a test failure
 
 use std::fs;
 use std::path::{Path, PathBuf};
