@@ -611,3 +611,121 @@ async fn concurrency_is_bounded() {
     assert_eq!(relay.transport.calls().len(), 5);
     assert_eq!(relay.transport.most_busy.load(Ordering::SeqCst), 2);
 }
+
+/// A `DirQueue` whose `update` and `remove` fail a given number of times first.
+struct FlakyStore {
+    inner: Arc<DirQueue>,
+    update_failures: AtomicUsize,
+    remove_failures: AtomicUsize,
+}
+
+fn take_failure(counter: &AtomicUsize) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+}
+
+#[async_trait]
+impl QueueStore for FlakyStore {
+    async fn begin(
+        &self,
+    ) -> Result<(QueueId, Box<dyn smtp_relay::queue::IncomingMessage>), QueueError> {
+        self.inner.begin().await
+    }
+    async fn list(&self) -> Result<Vec<QueuedMessage>, QueueError> {
+        self.inner.list().await
+    }
+    async fn load(&self, id: &QueueId) -> Result<QueuedMessage, QueueError> {
+        self.inner.load(id).await
+    }
+    fn body_path(&self, id: &QueueId) -> PathBuf {
+        self.inner.body_path(id)
+    }
+    async fn update(&self, meta: &QueuedMessage) -> Result<(), QueueError> {
+        if take_failure(&self.update_failures) {
+            return Err(QueueError::Io(std::io::Error::other("disk full")));
+        }
+        self.inner.update(meta).await
+    }
+    async fn remove(&self, id: &QueueId) -> Result<(), QueueError> {
+        if take_failure(&self.remove_failures) {
+            return Err(QueueError::Io(std::io::Error::other("read-only file system")));
+        }
+        self.inner.remove(id).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_saving_the_state_keep_the_message_queued_and_delivery_is_at_least_once() {
+    let relay = Relay::new().await;
+    let id = relay.submit("alice@s.test", &["x@a.test"], b"hi\r\n").await;
+    let store = Arc::new(FlakyStore {
+        inner: Arc::clone(&relay.store),
+        update_failures: AtomicUsize::new(1),
+        remove_failures: AtomicUsize::new(1),
+    });
+    let dsn = |_: &DsnRequest<'_>| -> Vec<u8> { panic!("no DSN is due") };
+    let handle = Scheduler::new(
+        store.clone(),
+        router(&[("a.test", &["mx.a"])]),
+        relay.transport.service(always(250)),
+        Arc::new(dsn),
+    )
+    .retry_policy(policy())
+    .clock(Arc::new(relay.clock))
+    .spawn();
+
+    eventually("the first delivery", || async { relay.transport.calls().len() == 1 }).await;
+    // Neither the delivery nor the removal could be recorded: the message is still there.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(relay.store.load(&id).await.unwrap().recipients[0].status, RecipientStatus::Pending);
+
+    eventually("removed in the end", || async { relay.queued().await.is_empty() }).await;
+    assert_eq!(relay.transport.calls().len(), 2, "delivered again: at-least-once");
+    assert_eq!(store.update_failures.load(Ordering::SeqCst), 0);
+    assert_eq!(store.remove_failures.load(Ordering::SeqCst), 0);
+    handle.shutdown().await;
+}
+
+/// A DSN builder that fails the first time.
+struct FailingOnce {
+    calls: AtomicUsize,
+    failed: Mutex<Vec<Vec<String>>>,
+}
+
+#[async_trait]
+impl smtp_relay::delivery::DsnBuilder for FailingOnce {
+    async fn build(&self, request: &DsnRequest<'_>) -> std::io::Result<Vec<u8>> {
+        let addresses = request.failed.iter().map(|r| r.address.clone()).collect();
+        self.failed.lock().unwrap().push(addresses);
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(std::io::Error::other("cannot read the original header"));
+        }
+        Ok(b"Subject: failure notice\r\n\r\n.\r\n".to_vec())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dsn_that_could_not_be_queued_is_tried_again_and_sent_once() {
+    let relay = Relay::new().await;
+    relay.submit("alice@s.test", &["x@a.test"], b"hi\r\n").await;
+    let builder = Arc::new(FailingOnce { calls: AtomicUsize::new(0), failed: Mutex::default() });
+    let script: Arc<Script> = Arc::new(|request: &DeliveryRequest, _| {
+        let code = if request.destination.host == "mx.s" { 250 } else { 550 };
+        answer(request, code, &[])
+    });
+    let handle = Scheduler::new(
+        relay.store.clone(),
+        router(&[("a.test", &["mx.a"]), ("s.test", &["mx.s"])]),
+        relay.transport.service(script),
+        builder.clone(),
+    )
+    .retry_policy(policy())
+    .clock(Arc::new(relay.clock))
+    .spawn();
+
+    eventually("everything final", || async { relay.queued().await.is_empty() }).await;
+    let hosts: Vec<String> = relay.transport.calls().into_iter().map(|c| c.host).collect();
+    assert_eq!(hosts, vec!["mx.a", "mx.s"], "one delivery attempt, one DSN delivered");
+    let reported = builder.failed.lock().unwrap().clone();
+    assert_eq!(reported, vec![vec!["x@a.test".to_owned()], vec!["x@a.test".to_owned()]]);
+    handle.shutdown().await;
+}
