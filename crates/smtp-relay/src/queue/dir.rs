@@ -14,6 +14,10 @@
 //! after the next hop accepted a message but before the update recording it means the message
 //! is sent again after restart. It is never silently dropped.
 //!
+//! [`IncomingMessage::commit`] records the writer's own id and the number of octets written,
+//! whatever the caller put in `id` and `size`. A writer dropped without `commit` or `abort`
+//! leaves its `tmp/` file until the next open.
+//!
 //! One process owns a queue directory at a time: [`DirQueue::open`] clears `tmp/`, which
 //! would destroy another process's message in progress.
 
