@@ -5,6 +5,7 @@
 //! outbound SMTP client built on [`smtp_proto`], and MX, smarthost or static routing.
 
 pub mod client;
+pub mod delivery;
 pub mod dsn;
 pub mod queue;
 pub mod route;

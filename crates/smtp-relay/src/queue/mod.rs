@@ -1,10 +1,18 @@
 //! The durable queue: accepted messages wait here until every recipient has a final answer.
 //!
 //! [`QueueStore`] is a trait so that a shared store can replace the local directory
-//! (`DirQueue`) later. Its promise: when [`IncomingMessage::commit`] returns, the message is on
+//! ([`DirQueue`]) later. Its promise: when [`IncomingMessage::commit`] returns, the message is on
 //! disk (file and directory fsynced) and will survive a crash; the relay answers 250 only then.
 //! Delivery is at-least-once: a crash between a successful delivery and the queue update sends
 //! the message again after restart.
+
+mod dir;
+mod files;
+mod ids;
+mod layout;
+mod writer;
+
+pub use dir::{DirQueue, Recovery};
 
 use std::path::PathBuf;
 use std::time::SystemTime;
