@@ -7,9 +7,15 @@
 pub mod client;
 pub mod delivery;
 pub mod dsn;
+pub mod proxy;
 pub mod queue;
+pub mod relay;
 pub mod route;
+pub mod submission;
 pub mod transport;
 pub mod users;
 
+pub use proxy::Proxy;
+pub use relay::{Relay, RelayConfig, RelayError, RelayHandle};
 pub use smtp_server;
+pub use submission::RelayHandler;

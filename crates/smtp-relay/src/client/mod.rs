@@ -71,6 +71,7 @@ mod config;
 mod connection;
 mod envelope;
 mod hello;
+mod live;
 mod pool;
 mod service;
 mod session;
@@ -80,5 +81,6 @@ mod tls;
 mod transaction;
 
 pub use config::{ClientConfig, PoolConfig, Timeouts};
+pub use live::{ClientSession, MailOptions};
 pub use service::SmtpTransport;
 pub use tls::TlsSetupError;

@@ -10,11 +10,14 @@ use tower_service::Service;
 
 use super::config::ClientConfig;
 use super::connection::Connection;
+use super::live::ClientSession;
 use super::pool::{Pool, PoolKey};
 use super::session::Opening;
 use super::tls::{TlsSetupError, connector};
 use super::transaction::transact;
-use crate::transport::{DeliveryError, DeliveryReport, DeliveryRequest};
+use crate::transport::{
+    DeliveryError, DeliveryReport, DeliveryRequest, Destination, SmarthostCredentials,
+};
 
 /// The outbound SMTP client. Clones are cheap and share the settings, the TLS configuration
 /// and the connection pool.
@@ -85,6 +88,22 @@ impl SmtpTransport {
                 None
             }
         }
+    }
+
+    /// Opens a session to `destination` for a caller that drives it command by command
+    /// ([`ClientSession`]); never taken from or returned to the pool.
+    pub async fn open_session(
+        &self,
+        destination: &Destination,
+        credentials: Option<&SmarthostCredentials>,
+    ) -> Result<ClientSession, DeliveryError> {
+        let opening = Opening {
+            config: &self.inner.config,
+            connector: &self.inner.connector,
+            destination,
+            credentials,
+        };
+        Ok(ClientSession::new(opening.open().await?))
     }
 
     async fn open(&self, request: &DeliveryRequest) -> Result<Connection, DeliveryError> {

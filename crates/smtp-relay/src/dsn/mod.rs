@@ -14,7 +14,7 @@
 //! UTF-8 (an SMTPUTF8 message); such parts are labelled `8bit` and the caller must send the
 //! DSN with `BODY=8BITMIME` (or SMTPUTF8).
 
-mod date;
+pub(crate) mod date;
 mod status;
 mod text;
 

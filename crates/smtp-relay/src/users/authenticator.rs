@@ -8,8 +8,8 @@ use super::UserStore;
 
 /// Checks PLAIN and LOGIN credentials against a [`UserStore`].
 ///
-/// - right password: success, the credentials stored on the session (the login as
-///   `login_data`; the password stays a redacted, zeroised [`smtp_auth::Secret`]);
+/// - right password: success with [`AuthData::Verified`] naming the login (the session's
+///   `login_data`), so the password does not stay in memory for the rest of the session;
 /// - wrong password or unknown user: `535 5.7.8`;
 /// - the store failed (busy, I/O, damaged): `454 4.7.0`, with a warning in the log (the error
 ///   only, never the credentials);
@@ -39,7 +39,9 @@ impl Authenticator<Session, Envelope> for RelayAuthenticator {
             return AuthResult::denied();
         };
         match self.store.verify(&credentials.login, credentials.password.clone()).await {
-            Ok(true) => AuthResult::success(request.auth_data.clone()),
+            Ok(true) => {
+                AuthResult::success(AuthData::Verified { login: credentials.login.clone() })
+            }
             Ok(false) => AuthResult::denied(),
             Err(error) => {
                 tracing::warn!(%error, "user store unavailable; answering AUTH with 454");

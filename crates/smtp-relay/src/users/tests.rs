@@ -268,6 +268,8 @@ async fn the_authenticator_answers_235_535_and_454() {
     assert!(ok.success);
     assert_eq!(ok.login(), Some("alice"));
     assert_eq!(ok.reply().code().get(), 235);
+    // The session keeps the login only, never the password.
+    assert!(matches!(&ok.auth_data, Some(AuthData::Verified { login }) if login == "alice"));
     assert!(
         !ok.to_string().contains("wonderland")
             && !format!("{:?}", ok.auth_data).contains("wonderland")
