@@ -98,7 +98,7 @@ pub enum UserCommand {
     Add {
         /// The login.
         name: String,
-        /// An address (or `@domain`) the user may send as (repeatable). Without any, the
+        /// An address the user may send as, or `*` for any (repeatable). Without any, the
         /// login itself when it is an address.
         #[arg(long = "sender", value_name = "ADDR")]
         senders: Vec<String>,
