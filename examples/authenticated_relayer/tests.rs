@@ -181,7 +181,7 @@ async fn lettre_over_starttls_and_implicit_tls_through_the_serve_configuration()
         let header_end = content.windows(7).position(|w| w == b"+0000\r\n").unwrap() + 7;
         let received = String::from_utf8_lossy(&content[..header_end]);
         assert!(
-            received.starts_with(&format!("Received: from "))
+            received.starts_with("Received: from ")
                 && received.contains(&format!("by relay.test with ESMTPSA id {id};")),
             "{received}"
         );

@@ -187,10 +187,10 @@ impl Handler for Proxy {
         session: &mut Session,
         _envelope: &mut Envelope,
     ) -> HookResult {
-        if let Some(Upstream(mut upstream)) = session.extensions.remove::<Upstream>() {
-            if upstream.reset().await.is_ok() {
-                session.extensions.insert(Upstream(upstream));
-            }
+        if let Some(Upstream(mut upstream)) = session.extensions.remove::<Upstream>()
+            && upstream.reset().await.is_ok()
+        {
+            session.extensions.insert(Upstream(upstream));
         }
         Ok(Reply::ok())
     }

@@ -93,13 +93,13 @@ impl Handler for Upstream {
         let text = address.to_string();
         let text = text.trim_start_matches('<').trim_end_matches('>').to_owned();
         let mut refusals = self.refusals.lock().unwrap();
-        if let Some(refusal) = refusals.get_mut(&text) {
-            if refusal.times > 0 {
-                refusal.times = refusal.times.saturating_sub(1);
-                let class = u8::try_from(refusal.code / 100).unwrap();
-                let status = EnhancedStatus::of(class, 1, 1);
-                return Ok(Reply::new(ReplyCode::of(refusal.code), status, "not now or never"));
-            }
+        if let Some(refusal) = refusals.get_mut(&text)
+            && refusal.times > 0
+        {
+            refusal.times = refusal.times.saturating_sub(1);
+            let class = u8::try_from(refusal.code / 100).unwrap();
+            let status = EnhancedStatus::of(class, 1, 1);
+            return Ok(Reply::new(ReplyCode::of(refusal.code), status, "not now or never"));
         }
         defaults::rcpt(params)
     }
