@@ -14,6 +14,10 @@ use super::io::{Io, ReadError, Wait};
 use crate::session::{Envelope, Session};
 use crate::shared::Shared;
 
+/// The line buffer's capacity kept while waiting for a command; a longer line's buffer is
+/// given back once the client has nothing more pipelined.
+const LINE_KEEP: usize = 512;
+
 /// What the session does after a command.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Flow {
@@ -48,6 +52,9 @@ pub(super) struct Connection<S> {
     pub(super) starttls_refused: bool,
     /// A BDAT message in progress.
     pub(super) bdat: Option<BdatTransaction>,
+    /// The command line being answered, copied out of the read buffer (which the command may
+    /// go on reading from); kept between commands so a line costs no allocation.
+    line: Vec<u8>,
 }
 
 impl<S> Connection<S>
@@ -71,6 +78,7 @@ where
             lines,
             starttls_refused: false,
             bdat: None,
+            line: Vec::new(),
         }
     }
 
@@ -97,6 +105,9 @@ where
             match framed.event {
                 None => {
                     self.io.input.advance(framed.consumed);
+                    if self.line.capacity() > LINE_KEEP && self.io.input.is_empty() {
+                        self.line = Vec::new();
+                    }
                     if let Err(error) = self.io.fill(Wait::Command).await {
                         return self.end_on_read_error(error).await;
                     }
@@ -107,9 +118,13 @@ where
                     self.io.push(&Reply::command_too_long());
                 }
                 Some(LineEvent::Line(line)) => {
-                    let line = line.to_vec();
+                    let mut raw = std::mem::take(&mut self.line);
+                    raw.clear();
+                    raw.extend_from_slice(line);
                     self.io.input.advance(framed.consumed);
-                    match self.dispatch(&line).await {
+                    let flow = self.dispatch(&raw).await;
+                    self.line = raw;
+                    match flow {
                         Flow::Continue => {}
                         Flow::Close => {
                             self.io.close().await;
