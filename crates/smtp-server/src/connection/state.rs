@@ -159,9 +159,13 @@ where
         Ending::Closed
     }
 
-    /// Starts a new mail transaction: a fresh envelope, any BDAT message abandoned.
+    /// Starts a new mail transaction: a fresh envelope, any BDAT message abandoned. The
+    /// recipient lists keep their (small) capacity, so the next message does not allocate
+    /// them again.
     pub(super) async fn reset_transaction(&mut self) {
-        self.envelope = Envelope::default();
+        let old = std::mem::take(&mut self.envelope);
+        self.envelope.rcpt_tos = emptied(old.rcpt_tos);
+        self.envelope.rcpt_options = emptied(old.rcpt_options);
         if let Some(bdat) = self.bdat.take() {
             bdat.abort().await;
         }
@@ -220,8 +224,35 @@ where
     }
 }
 
+/// Recipients whose list capacity is kept from one transaction to the next.
+const RECIPIENTS_KEEP: usize = 8;
+
+/// `list` cleared, its capacity kept when small.
+fn emptied<T>(mut list: Vec<T>) -> Vec<T> {
+    if list.capacity() > RECIPIENTS_KEEP {
+        return Vec::new();
+    }
+    list.clear();
+    list
+}
+
 /// The framing limit for command lines: the longest any verb may have.
 pub(super) fn reader_limit(shared: &Shared) -> usize {
     let config = &shared.config;
     config.sasl_line_limit.max(config.command_line_limit + SIZE_LINE_EXTRA + SMTPUTF8_LINE_EXTRA)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_lists_keep_a_small_capacity_only() {
+        let small: Vec<u8> = (0..RECIPIENTS_KEEP as u8).collect();
+        let kept = emptied(small);
+        assert!(kept.is_empty());
+        assert_eq!(kept.capacity(), RECIPIENTS_KEEP);
+        let large: Vec<u8> = Vec::with_capacity(RECIPIENTS_KEEP + 1);
+        assert_eq!(emptied(large).capacity(), 0);
+    }
 }
