@@ -81,7 +81,8 @@ async fn serve_in_span<S>(
 {
     tracing::debug!(?transport, "connection opened");
     let deadline = Instant::now() + shared.config.session_timeout;
-    let mut session = Session::new(id, peer);
+    // Boxed: a session is moved through several futures, each of which would keep a copy.
+    let mut session = Box::new(Session::new(id, peer));
     let mut prefix = BytesMut::new();
     if let Some(limit) = shared.config.proxy_protocol_timeout {
         match Box::pin(accept_proxy_header(&mut stream, limit, &mut session, &shared)).await {
@@ -110,7 +111,7 @@ async fn serve_in_span<S>(
 async fn serve_implicit_tls<S>(
     stream: S,
     prefix: BytesMut,
-    mut session: Session,
+    mut session: Box<Session>,
     shared: Arc<Shared>,
     deadline: Instant,
 ) where
@@ -166,7 +167,7 @@ where
 async fn serve_plain<S>(
     stream: S,
     prefix: BytesMut,
-    session: Session,
+    session: Box<Session>,
     shared: Arc<Shared>,
     deadline: Instant,
 ) where
@@ -196,7 +197,7 @@ where
     let Some(tls) = handshake(&acceptor, io.into_stream(), shared.config.timeout).await else {
         return;
     };
-    let mut session = Session::new(old.id, old.peer);
+    let mut session = Box::new(Session::new(old.id, old.peer));
     session.client = old.client;
     session.proxy_data = old.proxy_data;
     session.tls = Some(tls_info(&tls, false));

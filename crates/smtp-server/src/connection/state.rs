@@ -42,7 +42,8 @@ pub(super) enum Ending {
 pub(super) struct Connection<S> {
     pub(super) io: Io<S>,
     pub(super) shared: Arc<Shared>,
-    pub(super) session: Session,
+    /// Boxed, so moving a connection between futures moves a pointer.
+    pub(super) session: Box<Session>,
     pub(super) envelope: Envelope,
     pub(super) counters: Counters,
     /// Frames command lines and SASL responses (one reader, so a line being skipped stays
@@ -65,7 +66,7 @@ where
     pub(super) fn new(
         io: Io<S>,
         shared: Arc<Shared>,
-        session: Session,
+        session: Box<Session>,
         counters: Counters,
     ) -> Self {
         let lines = LineReader::new(reader_limit(&shared));

@@ -81,8 +81,9 @@ async fn a_message_in_progress_is_finished_first() {
 }
 
 /// The future of a plain connection (what every idle connection holds) has no room for the TLS
-/// continuation or an AUTH or BDAT exchange: those are boxed when taken. Unboxed, the TLS
-/// paths alone made it over 14 KiB (debug build).
+/// continuation or an AUTH or BDAT exchange (boxed when taken) and holds one copy of the
+/// session (boxed). Debug build: 14 KiB with the TLS paths inline, 4 KiB with the session
+/// copied into each layer, 2.9 KiB now.
 #[test]
 fn a_plain_connection_future_stays_small() {
     let (_sender, receiver) = watch::channel(false);
@@ -90,5 +91,5 @@ fn a_plain_connection_future_stays_small() {
     let (_client, server) = tokio::io::duplex(16);
     let future = serve(server, PeerAddr::Memory("t".into()), shared, Transport::Plain);
     let size = std::mem::size_of_val(&future);
-    assert!(size <= 6 * 1024, "the connection future takes {size} bytes");
+    assert!(size <= 3584, "the connection future takes {size} bytes");
 }
