@@ -127,7 +127,7 @@ where
         loop {
             let ctx = AuthContext {
                 server: &shared.info,
-                session: &self.session,
+                session: &*self.session,
                 envelope: &self.envelope,
                 authenticator,
             };

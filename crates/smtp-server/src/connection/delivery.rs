@@ -101,31 +101,62 @@ where
         let shared = Arc::clone(&self.shared);
         let handler = shared.handler.as_ref();
         let recipients = self.envelope.rcpt_tos.len().max(1);
-        let replies = match collector.finish(handler).await {
-            Err(reply) => vec![reply],
+        let answer = match collector.finish(handler).await {
+            Err(reply) => EndReplies::One(reply),
             Ok(Body::Buffered(content)) => {
                 self.envelope.original_content = Some(content.clone());
                 self.envelope.content = Some(content);
                 let (session, envelope) = (&mut self.session, &mut self.envelope);
                 if shared.config.lmtp {
                     let hook = handler.lmtp_data(&shared.info, session, envelope);
-                    guarded(handler, "lmtp_data", hook).await.unwrap_or_else(|reply| vec![reply])
+                    guarded(handler, "lmtp_data", hook)
+                        .await
+                        .map_or_else(EndReplies::One, EndReplies::Each)
                 } else {
                     let hook = handler.data(&shared.info, session, envelope);
-                    vec![guarded(handler, "data", hook).await.unwrap_or_else(|reply| reply)]
+                    EndReplies::One(guarded(handler, "data", hook).await.unwrap_or_else(|r| r))
                 }
             }
             Ok(Body::Streamed(sink)) => {
                 let hook = sink.finish(&shared.info, &mut self.session, &mut self.envelope);
-                vec![guarded(handler, "body_sink_finish", hook).await.unwrap_or_else(|r| r)]
+                EndReplies::One(
+                    guarded(handler, "body_sink_finish", hook).await.unwrap_or_else(|r| r),
+                )
             }
         };
-        let replies = if shared.config.lmtp { per_recipient(replies, recipients) } else { replies };
-        for reply in &replies {
-            self.io.push(reply);
-        }
-        tracing::debug!(code = replies.first().map(|r| r.code().get()), "message end answered");
+        let code = match answer {
+            // SMTP: the one reply, queued without a list around it.
+            EndReplies::One(reply) if !shared.config.lmtp => {
+                self.io.push(&reply);
+                Some(reply.code())
+            }
+            answer => {
+                let replies = per_recipient(answer.into_list(), recipients);
+                for reply in &replies {
+                    self.io.push(reply);
+                }
+                replies.first().map(Reply::code)
+            }
+        };
+        tracing::debug!(code = code.map(|code| code.get()), "message end answered");
         self.reset_transaction().await;
+    }
+}
+
+/// The answer to the end of a message.
+enum EndReplies {
+    /// One reply (SMTP; in LMTP, repeated for every recipient).
+    One(Reply),
+    /// The LMTP hook's replies, one per recipient.
+    Each(Vec<Reply>),
+}
+
+impl EndReplies {
+    fn into_list(self) -> Vec<Reply> {
+        match self {
+            Self::One(reply) => vec![reply],
+            Self::Each(replies) => replies,
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! The order of checks every command line goes through (aiosmtpd §2 steps 3–10), then the
 //! verb's own handler.
 
+use std::borrow::Cow;
+
 use smtp_auth::MechanismName;
 use smtp_proto::command::{CommandLine, Verb};
 use smtp_proto::reply::Reply;
@@ -76,9 +78,9 @@ where
         if raw.len() > self.line_limit(verb) {
             return self.reply(Reply::command_too_long());
         }
-        let name = match line.verb {
-            Ok(verb) => verb.as_str().to_owned(),
-            Err(unknown) => unknown.to_uppercase(),
+        let name: Cow<'_, str> = match line.verb {
+            Ok(verb) => Cow::Borrowed(verb.as_str()),
+            Err(unknown) => Cow::Owned(unknown.to_uppercase()),
         };
         if self.starttls_refused && verb != Some(Verb::Quit) {
             return self.refuse_keeping_sync(&line, Reply::lack_of_security()).await;
@@ -109,7 +111,9 @@ where
             Verb::Mail => self.mail(line).await,
             Verb::Rcpt => self.rcpt(line).await,
             Verb::Data => self.data(line).await,
-            Verb::Bdat => self.bdat(line).await,
+            // AUTH and BDAT futures are large and rarely awaited: boxed, they take no room in
+            // the future of every idle connection.
+            Verb::Bdat => Box::pin(self.bdat(line)).await,
             Verb::Rset => self.rset(line).await,
             Verb::Noop => self.noop(line).await,
             Verb::Quit => self.quit(line).await,
@@ -117,7 +121,7 @@ where
             Verb::Expn => self.reply(Reply::expn_not_implemented()),
             Verb::Help => self.help(line),
             Verb::StartTls => self.starttls(line),
-            Verb::Auth => self.auth(line).await,
+            Verb::Auth => Box::pin(self.auth(line)).await,
         }
     }
 
@@ -137,7 +141,7 @@ where
     /// so the chunk's octets are never read as commands.
     async fn refuse_keeping_sync(&mut self, line: &CommandLine<'_>, reply: Reply) -> Flow {
         if line.verb == Ok(Verb::Bdat) {
-            return self.refuse_bdat(line, reply).await;
+            return Box::pin(self.refuse_bdat(line, reply)).await;
         }
         self.reply(reply)
     }

@@ -81,10 +81,11 @@ async fn serve_in_span<S>(
 {
     tracing::debug!(?transport, "connection opened");
     let deadline = Instant::now() + shared.config.session_timeout;
-    let mut session = Session::new(id, peer);
+    // Boxed: a session is moved through several futures, each of which would keep a copy.
+    let mut session = Box::new(Session::new(id, peer));
     let mut prefix = BytesMut::new();
     if let Some(limit) = shared.config.proxy_protocol_timeout {
-        match accept_proxy_header(&mut stream, limit, &mut session, &shared).await {
+        match Box::pin(accept_proxy_header(&mut stream, limit, &mut session, &shared)).await {
             Some(rest) => prefix = rest,
             None => return,
         }
@@ -99,22 +100,36 @@ async fn serve_in_span<S>(
     match transport {
         Transport::Plain => serve_plain(stream, prefix, session, shared, deadline).await,
         Transport::ImplicitTls => {
-            let Some(acceptor) = shared.tls.clone() else {
-                tracing::warn!("implicit TLS connection without a TLS configuration; closing");
-                return;
-            };
-            let stream = Prefixed::new(prefix, stream);
-            let Some(tls) = handshake(&acceptor, stream, shared.config.timeout).await else {
-                return;
-            };
-            session.tls = Some(tls_info(&tls, true));
-            let io = new_io(tls, BytesMut::new(), &shared, deadline);
-            let mut connection = Connection::new(io, shared, session, Counters::default());
-            connection.greet();
-            run_to_end(connection).await;
+            Box::pin(serve_implicit_tls(stream, prefix, session, shared, deadline)).await;
         }
     }
     tracing::debug!("connection closed");
+}
+
+/// An implicit-TLS connection: the handshake, then the session. Boxed by the caller, so its
+/// TLS state is no part of the future of a plain connection.
+async fn serve_implicit_tls<S>(
+    stream: S,
+    prefix: BytesMut,
+    mut session: Box<Session>,
+    shared: Arc<Shared>,
+    deadline: Instant,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Some(acceptor) = shared.tls.clone() else {
+        tracing::warn!("implicit TLS connection without a TLS configuration; closing");
+        return;
+    };
+    let stream = Prefixed::new(prefix, stream);
+    let Some(tls) = handshake(&acceptor, stream, shared.config.timeout).await else {
+        return;
+    };
+    session.tls = Some(tls_info(&tls, true));
+    let io = new_io(tls, BytesMut::new(), &shared, deadline);
+    let mut connection = Connection::new(io, shared, session, Counters::default());
+    connection.greet();
+    run_to_end(connection).await;
 }
 
 /// Reads the PROXY header and asks the handler; `None` closes the connection (no reply).
@@ -152,7 +167,7 @@ where
 async fn serve_plain<S>(
     stream: S,
     prefix: BytesMut,
-    session: Session,
+    session: Box<Session>,
     shared: Arc<Shared>,
     deadline: Instant,
 ) where
@@ -165,6 +180,15 @@ async fn serve_plain<S>(
         return;
     }
     connection.reset_transaction().await;
+    Box::pin(continue_over_tls(connection, shared)).await;
+}
+
+/// After STARTTLS: the handshake and a new session over TLS. Boxed by the caller, so the TLS
+/// state is no part of a plain connection's future until a client asks for it.
+async fn continue_over_tls<S>(connection: Connection<S>, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let Connection { io, session: old, counters, .. } = connection;
     let deadline = io.deadline();
     let Some(acceptor) = shared.tls.clone() else {
@@ -173,7 +197,7 @@ async fn serve_plain<S>(
     let Some(tls) = handshake(&acceptor, io.into_stream(), shared.config.timeout).await else {
         return;
     };
-    let mut session = Session::new(old.id, old.peer);
+    let mut session = Box::new(Session::new(old.id, old.peer));
     session.client = old.client;
     session.proxy_data = old.proxy_data;
     session.tls = Some(tls_info(&tls, false));

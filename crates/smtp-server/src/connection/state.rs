@@ -14,6 +14,10 @@ use super::io::{Io, ReadError, Wait};
 use crate::session::{Envelope, Session};
 use crate::shared::Shared;
 
+/// The line buffer's capacity kept while waiting for a command; a longer line's buffer is
+/// given back once the client has nothing more pipelined.
+const LINE_KEEP: usize = 512;
+
 /// What the session does after a command.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Flow {
@@ -38,7 +42,8 @@ pub(super) enum Ending {
 pub(super) struct Connection<S> {
     pub(super) io: Io<S>,
     pub(super) shared: Arc<Shared>,
-    pub(super) session: Session,
+    /// Boxed, so moving a connection between futures moves a pointer.
+    pub(super) session: Box<Session>,
     pub(super) envelope: Envelope,
     pub(super) counters: Counters,
     /// Frames command lines and SASL responses (one reader, so a line being skipped stays
@@ -48,6 +53,9 @@ pub(super) struct Connection<S> {
     pub(super) starttls_refused: bool,
     /// A BDAT message in progress.
     pub(super) bdat: Option<BdatTransaction>,
+    /// The command line being answered, copied out of the read buffer (which the command may
+    /// go on reading from); kept between commands so a line costs no allocation.
+    line: Vec<u8>,
 }
 
 impl<S> Connection<S>
@@ -58,7 +66,7 @@ where
     pub(super) fn new(
         io: Io<S>,
         shared: Arc<Shared>,
-        session: Session,
+        session: Box<Session>,
         counters: Counters,
     ) -> Self {
         let lines = LineReader::new(reader_limit(&shared));
@@ -71,6 +79,7 @@ where
             lines,
             starttls_refused: false,
             bdat: None,
+            line: Vec::new(),
         }
     }
 
@@ -97,6 +106,9 @@ where
             match framed.event {
                 None => {
                     self.io.input.advance(framed.consumed);
+                    if self.line.capacity() > LINE_KEEP && self.io.input.is_empty() {
+                        self.line = Vec::new();
+                    }
                     if let Err(error) = self.io.fill(Wait::Command).await {
                         return self.end_on_read_error(error).await;
                     }
@@ -107,9 +119,13 @@ where
                     self.io.push(&Reply::command_too_long());
                 }
                 Some(LineEvent::Line(line)) => {
-                    let line = line.to_vec();
+                    let mut raw = std::mem::take(&mut self.line);
+                    raw.clear();
+                    raw.extend_from_slice(line);
                     self.io.input.advance(framed.consumed);
-                    match self.dispatch(&line).await {
+                    let flow = self.dispatch(&raw).await;
+                    self.line = raw;
+                    match flow {
                         Flow::Continue => {}
                         Flow::Close => {
                             self.io.close().await;
@@ -144,9 +160,13 @@ where
         Ending::Closed
     }
 
-    /// Starts a new mail transaction: a fresh envelope, any BDAT message abandoned.
+    /// Starts a new mail transaction: a fresh envelope, any BDAT message abandoned. The
+    /// recipient lists keep their (small) capacity, so the next message does not allocate
+    /// them again.
     pub(super) async fn reset_transaction(&mut self) {
-        self.envelope = Envelope::default();
+        let old = std::mem::take(&mut self.envelope);
+        self.envelope.rcpt_tos = emptied(old.rcpt_tos);
+        self.envelope.rcpt_options = emptied(old.rcpt_options);
         if let Some(bdat) = self.bdat.take() {
             bdat.abort().await;
         }
@@ -205,8 +225,35 @@ where
     }
 }
 
+/// Recipients whose list capacity is kept from one transaction to the next.
+const RECIPIENTS_KEEP: usize = 8;
+
+/// `list` cleared, its capacity kept when small.
+fn emptied<T>(mut list: Vec<T>) -> Vec<T> {
+    if list.capacity() > RECIPIENTS_KEEP {
+        return Vec::new();
+    }
+    list.clear();
+    list
+}
+
 /// The framing limit for command lines: the longest any verb may have.
 pub(super) fn reader_limit(shared: &Shared) -> usize {
     let config = &shared.config;
     config.sasl_line_limit.max(config.command_line_limit + SIZE_LINE_EXTRA + SMTPUTF8_LINE_EXTRA)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_lists_keep_a_small_capacity_only() {
+        let small: Vec<u8> = (0..RECIPIENTS_KEEP as u8).collect();
+        let kept = emptied(small);
+        assert!(kept.is_empty());
+        assert_eq!(kept.capacity(), RECIPIENTS_KEEP);
+        let large: Vec<u8> = Vec::with_capacity(RECIPIENTS_KEEP + 1);
+        assert_eq!(emptied(large).capacity(), 0);
+    }
 }
