@@ -16,6 +16,9 @@ use crate::session;
 /// Connections being opened at the same time (keeps the listen backlog from overflowing).
 const OPENING_AT_ONCE: usize = 128;
 
+/// Opening all connections may take this many I/O timeouts in all.
+const OPENING_TIMEOUTS: u32 = 3;
+
 /// Opens `count` connections, calls `holding` with the tally once all are open, sleeps
 /// `hold`, then checks them with NOOP and reports.
 pub async fn hold(
@@ -36,12 +39,22 @@ pub async fn hold(
         });
     }
     let mut open: Vec<Conn<TcpStream>> = Vec::with_capacity(count);
-    while let Some(joined) = opening.join_next().await {
+    // A server that stops accepting must not keep the run waiting a timeout per connection.
+    let give_up = tokio::time::Instant::now() + io_timeout * OPENING_TIMEOUTS;
+    while let Ok(Some(joined)) = tokio::time::timeout_at(give_up, opening.join_next()).await {
         match joined {
             Ok(Ok(conn)) => open.push(conn),
             Ok(Err(error)) => fail(&mut report, error.to_string()),
             Err(error) => fail(&mut report, error.to_string()),
         }
+    }
+    if !opening.is_empty() {
+        let left = opening.len();
+        opening.abort_all();
+        report.failed += left;
+        report.first_error.get_or_insert_with(|| {
+            format!("{left} connections not open after {:?}", io_timeout * OPENING_TIMEOUTS)
+        });
     }
     report.held = open.len();
     holding(&report);

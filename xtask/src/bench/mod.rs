@@ -103,6 +103,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             cpu_model: cpu_model(),
             cores,
             pinning: pin.describe(),
+            load_average: load_average(),
             versions: versions.clone(),
             counts,
             quick: options.quick,
@@ -162,9 +163,10 @@ impl Bench<'_> {
         &self,
         server: Server,
         scenario: Scenario,
+        connections: usize,
     ) -> Result<Result<(Running, u16), String>, String> {
         let port = process::free_port().map_err(|e| format!("no free port: {e}"))?;
-        let launch = peers::launch(server, scenario, port, self.paths)?;
+        let launch = peers::launch(server, scenario, connections, port, self.paths)?;
         let log = self.paths.bench.join("logs").join(format!(
             "{}-{}.log",
             server.slug(),
@@ -183,7 +185,7 @@ impl Bench<'_> {
             scenario.name(),
             server.label()
         ));
-        let running = match self.start(server, scenario) {
+        let running = match self.start(server, scenario, scenario.connections()) {
             Err(not_applicable) => return Outcome::NotApplicable(not_applicable),
             Ok(Err(failed)) => return Outcome::Failed(failed),
             Ok(Ok(started)) => started,
@@ -223,7 +225,7 @@ impl Bench<'_> {
         let mut list = Vec::new();
         for count in IDLE_COUNTS {
             progress.show(&format!("scenario 6 idle: {} with {count} connections", server.label()));
-            let running = match self.start(server, scenario) {
+            let running = match self.start(server, scenario, count) {
                 Err(why) => {
                     return IdleResult { server, counts: Err(format!("not applicable: {why}")) };
                 }
@@ -284,6 +286,12 @@ fn cpu_model() -> String {
         .find(|l| l.starts_with("model name"))
         .and_then(|l| l.split_once(':'))
         .map_or_else(|| "unknown CPU".to_owned(), |(_, v)| v.trim().to_owned())
+}
+
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let figures: Vec<&str> = text.split_whitespace().take(3).collect();
+    if figures.is_empty() { "unknown".to_owned() } else { figures.join(" ") }
 }
 
 fn utc_now() -> String {

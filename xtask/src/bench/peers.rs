@@ -176,10 +176,12 @@ fn locked_version(root: &Path, name: &str) -> Option<String> {
     Some(after.get(..after.find('"')?)?.to_owned())
 }
 
-/// The command line of `server` in `scenario` on `port`, or why it does not take part.
+/// The command line of `server` in `scenario` on `port` for `connections` concurrent
+/// connections, or why it does not take part.
 pub fn launch(
     server: Server,
     scenario: Scenario,
+    connections: usize,
     port: u16,
     paths: &Paths,
 ) -> Result<Launch, String> {
@@ -233,19 +235,18 @@ pub fn launch(
             }
             let dir = paths.postfix_dir();
             argv.push(path_text(&dir.join("usr/sbin/smtp-sink")));
-            // -c: count, -u: the user to run as when started as root; backlog 4096.
-            argv.extend(["-c".into(), "-u".into(), "nobody".into(), listen, "4096".into()]);
+            // -c: count; -u: the user to run as when started as root; -m: connections at once
+            // (default 256, raised above the idle scenario's 10,000); backlog 4096.
+            argv.extend(["-c", "-u", "nobody", "-m", "10100"].map(String::from));
+            argv.extend([listen, "4096".into()]);
             launch.env.push(("LD_LIBRARY_PATH".into(), path_text(&dir.join("usr/lib/postfix"))));
         }
         Server::Mailin => {
             if scenario.needs_auth() {
                 return Err("mailin-embedded offers AUTH only after STARTTLS (its embedded API has no plaintext-AUTH switch)".into());
             }
-            let threads = if scenario == Scenario::Idle {
-                super::scenario::IDLE_COUNTS.iter().max().copied().unwrap_or(1000) + 16
-            } else {
-                scenario.connections() + 16
-            };
+            // A thread per connection, from a pool started up front: room for all, plus some.
+            let threads = connections + 16;
             argv.extend([
                 path_text(&paths.mailin),
                 "--listen".into(),
@@ -342,31 +343,33 @@ mod tests {
     #[test]
     fn command_lines_per_scenario() {
         let p = paths();
-        let ours = launch(Server::Ours, Scenario::Auth, 2525, &p).unwrap().argv.join(" ");
+        let ours = launch(Server::Ours, Scenario::Auth, 50, 2525, &p).unwrap().argv.join(" ");
         assert_eq!(
             ours,
             "/r/target/release/smtpd --listen 127.0.0.1:2525 --handler sink --auth-user bench:bench-password --no-auth-require-tls"
         );
-        let tls = launch(Server::Ours, Scenario::StartTls, 1, &p).unwrap().argv;
+        let tls = launch(Server::Ours, Scenario::StartTls, 50, 1, &p).unwrap().argv;
         assert!(tls.contains(&"--tls-self-signed".to_owned()));
-        let aio = launch(Server::Aiosmtpd, Scenario::StartTls, 9, &p).unwrap().argv.join(" ");
+        let aio = launch(Server::Aiosmtpd, Scenario::StartTls, 50, 9, &p).unwrap().argv.join(" ");
         assert!(aio.ends_with("aiosmtpd_sink.py 127.0.0.1 9 --tls /c.pem /k.pem"), "{aio}");
-        let node = launch(Server::Nodemailer, Scenario::Auth, 9, &p).unwrap();
+        let node = launch(Server::Nodemailer, Scenario::Auth, 50, 9, &p).unwrap();
         assert!(node.argv.join(" ").ends_with("--auth bench:bench-password"));
         assert_eq!(
             node.env,
             [("NODE_PATH".to_owned(), "/r/target/bench/node/node_modules".to_owned())]
         );
-        let sink = launch(Server::SmtpSink, Scenario::OnePerSession, 7, &p).unwrap();
-        assert_eq!(sink.argv[1..], ["-c", "-u", "nobody", "127.0.0.1:7", "4096"]);
+        let sink = launch(Server::SmtpSink, Scenario::OnePerSession, 50, 7, &p).unwrap();
+        assert_eq!(sink.argv[1..], ["-c", "-u", "nobody", "-m", "10100", "127.0.0.1:7", "4096"]);
         assert_eq!(sink.env[0].0, "LD_LIBRARY_PATH");
-        assert!(launch(Server::SmtpSink, Scenario::Auth, 7, &p).unwrap_err().contains("no AUTH"));
-        assert!(launch(Server::Mailin, Scenario::Auth, 7, &p).is_err());
-        let idle = launch(Server::Mailin, Scenario::Idle, 7, &p).unwrap().argv;
+        assert!(
+            launch(Server::SmtpSink, Scenario::Auth, 50, 7, &p).unwrap_err().contains("no AUTH")
+        );
+        assert!(launch(Server::Mailin, Scenario::Auth, 50, 7, &p).is_err());
+        let idle = launch(Server::Mailin, Scenario::Idle, 10000, 7, &p).unwrap().argv;
         assert!(idle.contains(&"--threads=10016".to_owned()));
         let no_cert = Paths { cert: Err("no openssl".into()), ..p };
         assert_eq!(
-            launch(Server::Nodemailer, Scenario::StartTls, 1, &no_cert).unwrap_err(),
+            launch(Server::Nodemailer, Scenario::StartTls, 50, 1, &no_cert).unwrap_err(),
             "no openssl"
         );
     }

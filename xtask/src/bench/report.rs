@@ -32,6 +32,11 @@ fn header(out: &mut String, results: &Results) {
         writeln!(out, "- machine: {}, {} core(s); {}", meta.cpu_model, meta.cores, meta.pinning);
     let _ = writeln!(
         out,
+        "- load average when the run started: {} (with other work on the machine, msgs/s and latency are noisier than CPU time per message)",
+        meta.load_average
+    );
+    let _ = writeln!(
+        out,
         "- each point: median of {} run(s) of {} s (cap {} messages) after an unmeasured warm-up of {} messages; a fresh server per scenario; all on 127.0.0.1",
         meta.counts.runs, meta.counts.seconds, meta.counts.messages, meta.counts.warmup
     );
@@ -271,6 +276,7 @@ pub(crate) mod tests {
                 cpu_model: "Test CPU".into(),
                 cores: 2,
                 pinning: "server pinned to CPU 0".into(),
+                load_average: "0.10 0.20 0.30".into(),
                 versions: vec![
                     (Server::Ours, Ok("smtpd 0.1.0".into())),
                     (Server::Nodemailer, Err("npm failed".into())),
@@ -316,6 +322,7 @@ pub(crate) mod tests {
         for expected in [
             "quick run (`--quick`)",
             "Test CPU, 2 core(s)",
+            "load average when the run started: 0.10 0.20 0.30",
             "nodemailer smtp-server: **MISSING** (npm failed)",
             "## Scenario 1: one 1 KiB message per session, 50 connections",
             "| smtpd (ours) | 3000 | 1.50 | 9.25 | 2.00 | 0.133 | 10.0 | 40 % | 0 | — | — |",

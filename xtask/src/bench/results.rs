@@ -55,6 +55,8 @@ pub struct Meta {
     pub cores: usize,
     /// Pinning in words.
     pub pinning: String,
+    /// /proc/loadavg's 1-, 5- and 15-minute figures when the run started.
+    pub load_average: String,
     /// Version (or why missing) of each server.
     pub versions: Vec<(Server, Result<String, String>)>,
     /// The counts used.
