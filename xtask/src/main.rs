@@ -4,6 +4,11 @@
 //!   clippy with warnings denied, the whole test suite, the documentation with warnings denied,
 //!   and the aiosmtpd conformance suite (`../shared/conformance`, recorded conversations) run
 //!   against the `smtpd` binary the tests built.
+//! - `bench [--quick] [--scenario NAME]`: `smtpd` measured side by side with aiosmtpd,
+//!   Postfix's smtp-sink, mailin-embedded and nodemailer's smtp-server; writes
+//!   `target/bench/report.md` and `report.svg`. Not part of `ci`.
+
+mod bench;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -14,6 +19,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("bench") => bench::run(&workspace_root(), args.get(1..).unwrap_or_default()),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_usage();
             Ok(())
@@ -35,6 +41,10 @@ fn print_usage() {
     println!("tasks:");
     println!("  ci     cargo fmt --check, clippy -D warnings, cargo test, cargo doc -D warnings,");
     println!("         and the aiosmtpd conformance suite (../shared/conformance) against smtpd");
+    println!("  bench  [--quick] [--scenario NAME]: smtpd against aiosmtpd, postfix smtp-sink,");
+    println!("         mailin-embedded and nodemailer smtp-server; writes target/bench/report.md");
+    println!("         and target/bench/report.svg (scenarios: single many pipelined auth large");
+    println!("         starttls idle, or their numbers 1 2 2p 3 4 5 6)");
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
