@@ -93,6 +93,9 @@ pub struct Launch {
 pub fn install(server: Server, paths: &Paths) -> Result<String, String> {
     match server {
         Server::Ours => version_of(&paths.smtpd, &["--version"]),
+        Server::Mailin if !paths.mailin.is_file() => Err("mailin-sink was not built (the \
+             mailin-embedded peer needs the system OpenSSL: apt-get install libssl-dev pkg-config)"
+            .into()),
         Server::Mailin => Ok(format!(
             "mailin-embedded {} (ossl feature, system OpenSSL)",
             locked_version(&paths.root, "mailin-embedded").unwrap_or_else(|| "?".into())
