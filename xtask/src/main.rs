@@ -3,12 +3,14 @@
 //! - `ci`: everything CI checks, in the order a developer wants the failures: formatting,
 //!   clippy with warnings denied, the whole test suite, the documentation with warnings denied,
 //!   and the aiosmtpd conformance suite (`../shared/conformance`, recorded conversations) run
-//!   against the `smtpd` binary the tests built.
+//!   against the `smtpd` binary the tests built. Before all that it installs the Debian
+//!   packages the interop matrix tests need when they are missing (`packages.rs`).
 //! - `bench [--quick] [--scenario NAME]`: `smtpd` measured side by side with aiosmtpd,
 //!   Postfix's smtp-sink, mailin-embedded and nodemailer's smtp-server; writes
 //!   `target/bench/report.md` and `report.svg`. Not part of `ci`.
 
 mod bench;
+mod packages;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,9 @@ fn ci() -> Result<(), String> {
     ];
     let root = workspace_root();
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    packages::ensure(
+        &env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from),
+    )?;
     for step in &steps {
         let started = Instant::now();
         println!("xtask ci: {} (cargo {})", step.name, step.args.join(" "));
