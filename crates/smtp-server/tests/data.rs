@@ -1,63 +1,11 @@
-//! DATA and BDAT: framing, smuggling vectors, limits, delivery, clients that leave.
+//! DATA and BDAT: framing, limits, delivery. (Smuggling, oversize messages and clients that
+//! leave are in the security suite, `tests/security.rs`.)
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::{Recorder, TestClient, config};
 use smtp_server::ServerConfig;
-
-/// peers.md §5.1: candidate end-of-data sequences that are not `CRLF . CRLF`. Each message
-/// embeds one, followed by a whole second transaction; exactly one message (with the smuggled
-/// text in it) must arrive, and only one reply.
-#[tokio::test]
-async fn smuggling_vectors_stay_inside_one_message() {
-    let vectors: [&[u8]; 9] = [
-        b"\n.\n",
-        b"\n.\r\n",
-        b"\r\n.\n",
-        b"\r.\r\n",
-        b"\r\n.\r",
-        b"\n.\r",
-        b"\r\n.\r\r\n",
-        b"\r\n. \r\n",
-        b"\r\n..\r\n",
-    ];
-    let smuggled: &[u8] =
-        b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\nevil\r\n";
-    for vector in vectors {
-        for split in [false, true] {
-            let recorder = Recorder::default();
-            let mut c = TestClient::start(config(), recorder.clone()).await;
-            c.expect(220).await;
-            c.ehlo().await;
-            c.cmd("MAIL FROM:<a@example.com>", 250).await;
-            c.cmd("RCPT TO:<b@example.com>", 250).await;
-            c.cmd("DATA", 354).await;
-            let mut body = b"Subject: s\r\n\r\nhello".to_vec();
-            body.extend_from_slice(vector);
-            body.extend_from_slice(smuggled);
-            if split {
-                for byte in &body {
-                    c.send_raw(&[*byte]).await;
-                }
-            } else {
-                c.send_raw(&body).await;
-            }
-            c.send_raw(b"\r\n.\r\nQUIT\r\n").await;
-            c.expect(250).await;
-            c.expect(221).await;
-            c.expect_close().await;
-            let contents = recorder.contents();
-            assert_eq!(contents.len(), 1, "vector {vector:?}");
-            let text = &contents[0];
-            assert!(
-                text.windows(smuggled.len()).any(|w| w == smuggled),
-                "smuggled text missing for {vector:?}: {:?}",
-                String::from_utf8_lossy(text)
-            );
-        }
-    }
-}
 
 #[tokio::test]
 async fn dot_unstuffing_and_content() {
@@ -84,42 +32,6 @@ async fn dot_unstuffing_and_content() {
 }
 
 #[tokio::test]
-async fn size_limits_on_mail_and_on_the_message() {
-    let recorder = Recorder::default();
-    let mut c = TestClient::start(
-        ServerConfig { data_size_limit: Some(100), ..config() },
-        recorder.clone(),
-    )
-    .await;
-    c.expect(220).await;
-    c.ehlo().await;
-    c.cmd_text(
-        "MAIL FROM:<a@example.com> SIZE=101",
-        "552 5.3.4 Error: message size exceeds fixed maximum message size",
-    )
-    .await;
-    c.cmd("MAIL FROM:<a@example.com> SIZE=100", 250).await;
-    c.cmd("RCPT TO:<b@example.com>", 250).await;
-    c.cmd("DATA", 354).await;
-    c.send_raw(&[b'x'; 150]).await;
-    c.send_raw(b"\r\n.\r\n").await;
-    c.expect_text("552 5.3.4 Error: Too much mail data").await;
-    // The envelope is gone.
-    c.cmd("RCPT TO:<b@example.com>", 503).await;
-    // Exactly the limit after unstuffing: 98 octets + CRLF, 49 of them stuffing-doubled dots.
-    let mut body = Vec::new();
-    body.extend_from_slice(&[b'.'; 1]);
-    body.extend_from_slice(&[b'y'; 97]);
-    body.extend_from_slice(b"\r\n");
-    let mut stuffed = b".".to_vec();
-    stuffed.extend_from_slice(&body);
-    let reply = c.send_message("a@example.com", &["b@example.com"], &stuffed).await;
-    assert_eq!(&reply[..3], "250", "{reply}");
-    c.cmd("QUIT", 221).await;
-    assert_eq!(recorder.contents(), [body]);
-}
-
-#[tokio::test]
 async fn data_line_limit_is_deferred_to_the_final_dot() {
     let recorder = Recorder::default();
     let config = ServerConfig { data_line_limit: Some(1001), data_size_limit: None, ..config() };
@@ -135,22 +47,6 @@ async fn data_line_limit_is_deferred_to_the_final_dot() {
     assert_eq!(reply, "500 5.5.2 Line too long (see RFC5321 4.5.3.1.6)\r\n");
     c.cmd("MAIL FROM:<a@example.com>", 250).await;
     assert_eq!(recorder.contents(), [ok]);
-}
-
-#[tokio::test]
-async fn client_disconnecting_mid_data_delivers_nothing() {
-    let recorder = Recorder::default();
-    let mut c = TestClient::start(config(), recorder.clone()).await;
-    c.expect(220).await;
-    c.ehlo().await;
-    c.cmd("MAIL FROM:<a@example.com>", 250).await;
-    c.cmd("RCPT TO:<b@example.com>", 250).await;
-    c.cmd("DATA", 354).await;
-    c.send_raw(b"Subject: cut\r\n\r\nhalf a message\r\n.").await;
-    let server = c.server_task.take().unwrap();
-    drop(c);
-    tokio::time::timeout(common::WAIT, server).await.unwrap().unwrap();
-    assert!(recorder.messages().is_empty());
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Greeting, HELO/EHLO, the order of checks, simple commands, unknown commands, pipelining.
+//! Greeting, HELO/EHLO, the order of checks, simple commands, pipelining. (The budget of
+//! unknown commands is in `tests/security.rs`.)
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -101,24 +102,6 @@ async fn order_of_checks_and_simple_commands() {
     c.send_raw(b"NOOP\rNOOP\r\n").await;
     c.expect(500).await;
     c.cmd("QUIT", 221).await;
-    c.expect_close().await;
-}
-
-#[tokio::test]
-async fn unknown_commands_budget_closes_on_the_fifth() {
-    let mut c = TestClient::start(config(), Recorder::default()).await;
-    c.expect(220).await;
-    for n in 1..=4 {
-        c.cmd_text(
-            &format!("bogus{n}"),
-            &format!("500 5.5.2 Error: command \"BOGUS{n}\" not recognized"),
-        )
-        .await;
-        // Empty lines and known commands do not count.
-        c.cmd("", 500).await;
-        c.cmd("NOOP", 250).await;
-    }
-    c.cmd_text("BOGUS5", "502 5.5.1 Too many unrecognized commands, goodbye.").await;
     c.expect_close().await;
 }
 

@@ -1,5 +1,5 @@
-//! STARTTLS and implicit TLS with a real rustls client: injection, state reset, a second
-//! STARTTLS, require_starttls, the STARTTLS hook, AUTH over implicit TLS.
+//! STARTTLS and implicit TLS with a real rustls client: require_starttls, the STARTTLS hook,
+//! AUTH over implicit TLS. (Injection and the state reset are in `tests/security.rs`.)
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -22,58 +22,6 @@ fn tls_config() -> (ServerConfig, Arc<tokio_rustls::rustls::ClientConfig>) {
         ..config()
     };
     (config, client)
-}
-
-#[tokio::test]
-async fn starttls_resets_the_state_and_refuses_a_second_starttls() {
-    let (config, client) = tls_config();
-    let recorder = Recorder::default();
-    let mut c = TestClient::start(config, recorder.clone()).await;
-    c.expect(220).await;
-    let ehlo = c.ehlo().await;
-    assert!(ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"), "{ehlo}");
-    c.cmd("HELP", 250).await;
-    c.cmd_text("STARTTLS now", "501 5.5.4 Syntax: STARTTLS").await;
-    c.cmd("MAIL FROM:<a@example.com>", 250).await;
-    c.cmd_text("STARTTLS", "220 2.0.0 Ready to start TLS").await;
-    let mut c = c.tls(client).await.unwrap();
-    c.cmd_text("MAIL FROM:<a@example.com>", "503 5.5.1 Error: send HELO first").await;
-    let ehlo = c.ehlo().await;
-    assert!(ehlo.contains("AUTH LOGIN PLAIN") && !ehlo.contains("STARTTLS"), "{ehlo}");
-    c.cmd("DATA", 503).await;
-    c.cmd_text("STARTTLS", "503 5.5.1 Error: TLS already active").await;
-    c.cmd("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", 235).await;
-    let reply = c.send_message("a@example.com", &["b@example.com"], b"secret\r\n").await;
-    assert_eq!(&reply[..3], "250");
-    c.cmd("QUIT", 221).await;
-    c.expect_close().await;
-    assert_eq!(recorder.contents(), [b"secret\r\n".to_vec()]);
-}
-
-/// CVE-2011-0411: commands pipelined behind STARTTLS are never executed after the handshake.
-#[tokio::test]
-async fn commands_injected_after_starttls_are_discarded() {
-    let (config, client) = tls_config();
-    let mut c = TestClient::start(config.clone(), Recorder::default()).await;
-    c.expect(220).await;
-    c.ehlo().await;
-    c.send_raw(b"STARTTLS\r\nEHLO evil\r\nMAIL FROM:<a@b>\r\n").await;
-    c.expect(220).await;
-    let mut c = c.tls(client.clone()).await.unwrap();
-    // Had the EHLO been executed, this would be accepted; had MAIL, it would be 503 nested.
-    c.cmd_text("MAIL FROM:<a@example.com>", "503 5.5.1 Error: send HELO first").await;
-    c.cmd("NOOP", 250).await;
-
-    // Split: part of the injected line arrives with STARTTLS, the rest after the 220; the
-    // rest is not a ClientHello, so the handshake fails and nothing is answered.
-    let mut c = TestClient::start(config, Recorder::default()).await;
-    c.expect(220).await;
-    c.ehlo().await;
-    c.send_raw(b"STARTTLS\r\nMAIL FR").await;
-    c.expect(220).await;
-    c.send_raw(b"OM:<a@b>\r\n").await;
-    let rest = c.drain_to_close().await;
-    assert!(!rest.first().is_some_and(u8::is_ascii_digit), "an SMTP reply: {rest:?}");
 }
 
 #[tokio::test]

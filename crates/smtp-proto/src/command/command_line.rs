@@ -16,7 +16,10 @@ impl<'a> CommandLine<'a> {
     /// Splits `line` (trailing CR/LF are stripped if still present), as aiosmtpd does:
     /// an empty line or a non-ASCII verb is `500 Error: bad syntax`; a non-ASCII argument while
     /// SMTPUTF8 is not offered, or an argument that is not UTF-8, is `500 Error: strict ASCII
-    /// mode`. A line of spaces gives the unknown verb `""`.
+    /// mode`. An argument holding a NUL or a CR (one not at the end of the line) is
+    /// `500 Error: bad syntax` (a deliberate difference: aiosmtpd passes them on, and a HELO
+    /// name or an address with them would end up inside header fields such as `Received:`).
+    /// A line of spaces gives the unknown verb `""`.
     pub fn parse(line: &'a [u8], ctx: &ParseContext) -> Result<Self, Reply> {
         let line = strip_line_end(line);
         if line.is_empty() {
@@ -38,6 +41,9 @@ impl<'a> CommandLine<'a> {
         let arg = strip_spaces(arg);
         if arg.is_empty() {
             return Ok(Self { verb, arg: None });
+        }
+        if has_forbidden_control(arg) {
+            return Err(Reply::bad_syntax());
         }
         if !ctx.smtputf8 && !arg.is_ascii() {
             return Err(Reply::strict_ascii());
@@ -65,6 +71,12 @@ impl<'a> CommandLine<'a> {
 fn strip_line_end(line: &[u8]) -> &[u8] {
     let keep = line.iter().rposition(|&b| b != b'\r' && b != b'\n').map_or(0, |pos| pos + 1);
     line.get(..keep).unwrap_or_default()
+}
+
+/// Whether `arg` holds a byte no command argument may carry: NUL, or a CR that is not part of
+/// the line end.
+fn has_forbidden_control(arg: &[u8]) -> bool {
+    memchr::memchr2(b'\0', b'\r', arg).is_some()
 }
 
 /// Strips the whitespace Python's `bytes.strip()` strips.
@@ -108,7 +120,13 @@ mod tests {
             (b" NOOP", false, unknown("", Some("NOOP"))),
             (b"NOOP\rNOOP", false, unknown("NOOP\rNOOP", None)),
             (b"XYZZY arg", false, unknown("XYZZY", Some("arg"))),
-            (b"\0\0 \0", false, unknown("\0\0", Some("\0"))),
+            (b"\0\0 \0", false, bad.clone()),
+            (b"\0\0 x", false, unknown("\0\0", Some("x"))),
+            (b"HELO client\0.example", false, bad.clone()),
+            (b"HELO client\r.example", false, bad.clone()),
+            (b"NOOP x\0y", true, bad.clone()),
+            (b"MAIL FROM:<a\r@example.com>", false, bad.clone()),
+            (b"NOOP x\r\r\n", false, known(Verb::Noop, Some("x"))),
             (b"N\xc3\x96OP", false, bad.clone()),
             (b"\x80FAIL x", true, bad.clone()),
             (b"NOOP gr\xc3\xbc\xc3\x9fe", false, ascii.clone()),

@@ -135,10 +135,31 @@ impl<S> TestClient<S>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    /// A client over an already connected stream (e.g. TCP to `Server::start`), without a
+    /// server task of its own.
+    pub fn over(stream: S) -> Self {
+        Self { stream, buffer: Vec::new(), server_task: None }
+    }
+
+    /// Sends raw bytes, then lets the server task run until it has read them, so the next
+    /// write arrives in a read of its own (a real split, even on a one-thread runtime).
+    pub async fn send_raw_settled(&mut self, bytes: &[u8]) {
+        self.send_raw(bytes).await;
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Sends raw bytes.
     pub async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.unwrap();
         self.stream.flush().await.unwrap();
+    }
+
+    /// Sends raw bytes; an error when the server has closed the connection.
+    pub async fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await
     }
 
     /// Sends a line plus CRLF.
