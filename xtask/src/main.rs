@@ -3,13 +3,17 @@
 //! - `ci`: everything CI checks, in the order a developer wants the failures: formatting,
 //!   clippy with warnings denied, the whole test suite, the documentation with warnings denied,
 //!   and the aiosmtpd conformance suite (`../shared/conformance`, recorded conversations) run
-//!   against the `smtpd` binary the tests built. Before all that it installs the Debian
-//!   packages the interop matrix tests need when they are missing (`packages.rs`).
+//!   against the `smtpd` binary the tests built, and the fuzz corpus replay. Before all that it
+//!   installs the Debian packages the interop matrix tests need when they are missing
+//!   (`packages.rs`).
 //! - `bench [--quick] [--scenario NAME]`: `smtpd` measured side by side with aiosmtpd,
 //!   Postfix's smtp-sink, mailin-embedded and nodemailer's smtp-server; writes
 //!   `target/bench/report.md` and `report.svg`. Not part of `ci`.
+//! - `fuzz [--seconds N] [--target NAME]`: runs the libFuzzer targets of `fuzz/` (see
+//!   [`fuzz`]).
 
 mod bench;
+mod fuzz;
 mod packages;
 
 use std::env;
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench::run(&workspace_root(), args.get(1..).unwrap_or_default()),
+        Some("fuzz") => fuzz::fuzz(&workspace_root(), args.get(1..).unwrap_or_default()),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_usage();
             Ok(())
@@ -42,17 +47,25 @@ fn print_usage() {
     println!();
     println!("tasks:");
     println!("  ci     cargo fmt --check, clippy -D warnings, cargo test, cargo doc -D warnings,");
-    println!("         and the aiosmtpd conformance suite (../shared/conformance) against smtpd");
+    println!("         the aiosmtpd conformance suite (../shared/conformance) against smtpd,");
+    println!("         and the fuzz corpus replay");
     println!("  bench  [--quick] [--scenario NAME]: smtpd against aiosmtpd, postfix smtp-sink,");
     println!("         mailin-embedded and nodemailer smtp-server; writes target/bench/report.md");
     println!("         and target/bench/report.svg (scenarios: single many pipelined auth large");
     println!("         starttls idle, or their numbers 1 2 2p 3 4 5 6)");
+    println!("  fuzz   [--seconds N] [--target NAME]: every fuzz target (or NAME) for N seconds");
+    println!("         (default 60) with cargo fuzz; installs cargo-fuzz when missing");
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
 fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// The cargo that runs this task.
+fn cargo() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
 /// One step of a task: a cargo invocation with extra environment.
@@ -97,6 +110,7 @@ fn ci() -> Result<(), String> {
         println!("xtask ci: {} passed in {:.1}s", step.name, started.elapsed().as_secs_f64());
     }
     conformance(&root)?;
+    fuzz::smoke(&root)?;
     println!("xtask ci: all steps passed");
     Ok(())
 }

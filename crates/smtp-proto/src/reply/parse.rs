@@ -168,7 +168,10 @@ impl ReplyParser {
     }
 
     fn accept(&mut self, line: Line<'_>) -> Result<Option<Reply>, ReplyParseError> {
-        let text = String::from_utf8_lossy(line.text).into_owned();
+        // A CR inside the text becomes a space here, as `Reply` would make it anyway, so that
+        // the enhanced status is recognised on the text the reply keeps (otherwise a CR after
+        // the token hides it, and formatting the reply reveals it: the round trip changes).
+        let text = String::from_utf8_lossy(line.text).replace('\r', " ");
         let pending =
             self.pending.get_or_insert_with(|| Pending { code: line.code, lines: Vec::new() });
         if pending.code != line.code {
@@ -371,6 +374,19 @@ mod tests {
         assert_eq!(parser.parse(b"250 d\r\n"), Err(ReplyParseError::TooManyLines { limit: 3 }));
         assert!(!parser.is_mid_reply());
         assert!(parser.parse(b"250 new\r\n").unwrap().reply.is_some());
+    }
+
+    /// Found by the `reply` fuzz target: `451 4.3.0<CR>250 <CR>` parsed without an enhanced
+    /// status (the CR hid the token's end), then formatted as `451 4.3.0 250  `, which parses
+    /// with one.
+    #[test]
+    fn a_cr_inside_the_text_is_a_space_before_the_status_is_looked_for() {
+        let (reply, consumed) = parse_reply(b"451 4.3.0\r250 \r\r\n").unwrap().unwrap();
+        assert_eq!(consumed, 17);
+        assert_eq!(reply.enhanced(), EnhancedStatus::parse("4.3.0"));
+        assert_eq!(lines(&reply), ["250  "]);
+        let again = parse_reply(&reply.to_bytes()).unwrap().unwrap().0;
+        assert_eq!(again, reply);
     }
 
     #[test]
