@@ -3,6 +3,8 @@
 //! listens, so a log capture must not share its process with tests that run without a
 //! subscriber — they could make the capture miss events and the test pass or fail by chance.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 #[path = "security/credentials_in_logs.rs"]
