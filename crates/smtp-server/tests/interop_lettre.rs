@@ -1,5 +1,5 @@
 //! lettre's async SMTP transport (tokio, rustls) against a real server on 127.0.0.1: STARTTLS
-//! with PLAIN, implicit TLS, and a refused unauthenticated send. Each delivery is checked
+//! and implicit TLS, each with PLAIN and with XOAUTH2, and a refused unauthenticated send. Each delivery is checked
 //! against the exact bytes lettre formatted (plus the CRLF lettre always puts before the final
 //! dot), the envelope, and the login the session recorded.
 #![allow(clippy::unwrap_used)]
@@ -23,12 +23,13 @@ enum Protection {
     Implicit,
 }
 
-/// A transport to `port` that trusts exactly `certificate`, with or without alice's login.
+/// A transport to `port` that trusts exactly `certificate`, with alice's login through
+/// `mechanism` (her password doubles as her OAuth token on the test server), or without one.
 fn transport(
     port: u16,
     certificate: &SelfSigned,
     protection: Protection,
-    login: bool,
+    mechanism: Option<Mechanism>,
 ) -> AsyncSmtpTransport<Tokio1Executor> {
     let root = Certificate::from_pem(certificate.cert_pem.as_bytes()).unwrap();
     let parameters =
@@ -41,12 +42,11 @@ fn transport(
         .port(port)
         .tls(tls)
         .timeout(Some(LIMIT));
-    let builder = if login {
-        builder
+    let builder = match mechanism {
+        Some(mechanism) => builder
             .credentials(Credentials::new(LOGIN.to_owned(), PASSWORD.to_owned()))
-            .authentication(vec![Mechanism::Plain])
-    } else {
-        builder
+            .authentication(vec![mechanism]),
+        None => builder,
     };
     builder.build()
 }
@@ -72,18 +72,25 @@ fn expected_content(message: &Message) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn starttls_and_implicit_tls_with_plain_credentials() {
-    for protection in [Protection::StartTls, Protection::Implicit] {
+async fn starttls_and_implicit_tls_with_plain_and_xoauth2() {
+    let cases = [
+        (Protection::StartTls, Mechanism::Plain),
+        (Protection::Implicit, Mechanism::Plain),
+        (Protection::StartTls, Mechanism::Xoauth2),
+        (Protection::Implicit, Mechanism::Xoauth2),
+    ];
+    for (protection, mechanism) in cases {
         let certificate = certificate();
         let recording = Recording::default();
         let implicit = matches!(protection, Protection::Implicit);
-        let config = ServerConfig { auth_required: true, ..auth_tls_config(&certificate) };
+        let mut config = ServerConfig { auth_required: true, ..auth_tls_config(&certificate) };
+        config.extra_mechanisms.push(std::sync::Arc::new(smtp_server::smtp_auth::XOAuth2::new()));
         let server = Running::start(config, recording.clone(), implicit).await;
-        let mail = message(&format!("lettre over {protection:?}"));
+        let mail = message(&format!("lettre over {protection:?} with {mechanism:?}"));
         let expected = expected_content(&mail);
-        let client = transport(server.addr.port(), &certificate, protection, true);
+        let client = transport(server.addr.port(), &certificate, protection, Some(mechanism));
         let response = tokio::time::timeout(LIMIT, client.send(mail)).await.unwrap().unwrap();
-        assert_eq!(u16::from(response.code()), 250, "{protection:?}");
+        assert_eq!(u16::from(response.code()), 250, "{protection:?} {mechanism:?}");
         server.stop().await;
 
         let arrived = recording.only();
@@ -107,7 +114,7 @@ async fn sending_without_credentials_to_an_auth_required_server_fails_with_530()
     let recording = Recording::default();
     let config = ServerConfig { auth_required: true, ..auth_tls_config(&certificate) };
     let server = Running::start(config, recording.clone(), false).await;
-    let client = transport(server.addr.port(), &certificate, Protection::StartTls, false);
+    let client = transport(server.addr.port(), &certificate, Protection::StartTls, None);
     let outcome = tokio::time::timeout(LIMIT, client.send(message("no login"))).await.unwrap();
     server.stop().await;
 
