@@ -5,6 +5,8 @@
 //! `dpkg`, or where the download fails, fails this test with a message: it never skips.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../../test-support/postfix_tools.rs"]
+mod postfix_tools;
 mod relay_support;
 
 use std::path::{Path, PathBuf};
@@ -16,44 +18,8 @@ use relay_support::{relay_cert_path, relay_config, start_relay};
 
 /// `<target>/tools/postfix`, holding `usr/sbin/smtp-sink` (fetched when missing).
 fn postfix_root() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_owned();
-    let tools = target.join("tools");
-    let root = tools.join("postfix");
-    if root.join("usr/sbin/smtp-sink").is_file() {
-        return root;
-    }
-    std::fs::create_dir_all(&tools).unwrap();
-    println!("fetching Postfix's smtp-sink: `apt-get download postfix` in {}", tools.display());
-    let download = Command::new("apt-get")
-        .args(["download", "postfix"])
-        .current_dir(&tools)
-        .status()
-        .unwrap_or_else(|e| panic!("this test needs apt-get to fetch postfix (smtp-sink): {e}"));
-    assert!(
-        download.success(),
-        "`apt-get download postfix` failed ({download}); install postfix's smtp-sink into {} by hand",
-        root.display()
-    );
-    let deb = std::fs::read_dir(&tools)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("postfix_") && n.ends_with(".deb"))
-        })
-        .expect("apt-get download left no postfix_*.deb");
-    println!("unpacking {} with `dpkg -x` into {}", deb.display(), root.display());
-    let unpack = Command::new("dpkg")
-        .arg("-x")
-        .arg(&deb)
-        .arg(&root)
-        .status()
-        .unwrap_or_else(|e| panic!("this test needs dpkg to unpack postfix (smtp-sink): {e}"));
-    assert!(unpack.success(), "`dpkg -x` failed: {unpack}");
-    assert!(root.join("usr/sbin/smtp-sink").is_file(), "the postfix package has no smtp-sink");
-    root
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    postfix_tools::postfix_root(target, "smtp-sink")
 }
 
 /// A running smtp-sink, killed on drop.

@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[path = "../../../../test-support/postfix_tools.rs"]
+mod postfix_tools;
+
 /// The longest any wait in these tests may take.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
@@ -82,46 +85,10 @@ pub fn swaks() -> PathBuf {
 }
 
 /// `<target>/tools/postfix`: Postfix unpacked (not installed) by `cargo xtask ci`, or here on
-/// first use, with `apt-get download postfix` and `dpkg -x`.
+/// first use (see `test-support/postfix_tools.rs`).
 pub fn postfix_root() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_owned();
-    let tools = target.join("tools");
-    let root = tools.join("postfix");
-    if root.join("usr/sbin/smtp-source").is_file() {
-        return root;
-    }
-    std::fs::create_dir_all(&tools).unwrap();
-    println!("fetching Postfix's smtp-source: `apt-get download postfix` in {}", tools.display());
-    let download = Command::new("apt-get")
-        .args(["download", "postfix"])
-        .current_dir(&tools)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!(
-                "smtp-source is not installed and apt-get is missing ({e}): run `cargo xtask ci`"
-            )
-        });
-    assert!(
-        download.success(),
-        "`apt-get download postfix` failed ({download}): run `cargo xtask ci` (it fetches \
-         smtp-source into {})",
-        root.display()
-    );
-    let deb = std::fs::read_dir(&tools)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("postfix_") && n.ends_with(".deb"))
-        })
-        .expect("apt-get download left no postfix_*.deb");
-    println!("unpacking {} with `dpkg -x` into {}", deb.display(), root.display());
-    let unpack = Command::new("dpkg").arg("-x").arg(&deb).arg(&root).status().unwrap();
-    assert!(unpack.success(), "`dpkg -x` failed: {unpack}");
-    assert!(root.join("usr/sbin/smtp-source").is_file(), "the postfix package has no smtp-source");
-    root
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    postfix_tools::postfix_root(target, "smtp-source")
 }
 
 /// A child process, killed by PID and reaped when dropped.
