@@ -40,7 +40,7 @@ enum Outcome {
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `AUTH <mechanism> [initial-response]`.
     pub(super) async fn auth(&mut self, line: &CommandLine<'_>) -> Flow {

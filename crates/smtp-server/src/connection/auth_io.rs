@@ -43,7 +43,7 @@ pub(super) async fn read_sasl_line<S>(
     lines: &mut LineReader,
 ) -> Result<SaslLine, ReadError>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     loop {
         let framed = lines.next_line(&io.input);
@@ -85,7 +85,7 @@ impl<'a, S> HookIo<'a, S> {
 #[async_trait]
 impl<S> AuthIo for HookIo<'_, S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     async fn push(&mut self, reply: &Reply) -> std::io::Result<()> {
         self.io.push(reply);

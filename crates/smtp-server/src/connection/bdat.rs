@@ -35,7 +35,7 @@ fn chunk_received(size: u64) -> Reply {
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `BDAT <size> [LAST]`.
     pub(super) async fn bdat(&mut self, line: &CommandLine<'_>) -> Flow {

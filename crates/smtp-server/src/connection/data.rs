@@ -25,7 +25,7 @@ fn data_limits(config: &ServerConfig) -> DataLimits {
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `DATA` (aiosmtpd §3.5 and §4).
     pub(super) async fn data(&mut self, line: &CommandLine<'_>) -> Flow {

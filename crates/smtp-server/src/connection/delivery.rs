@@ -49,8 +49,10 @@ impl BodyCollector {
         if self.failure.is_some() || self.buffer.is_empty() {
             return;
         }
-        let chunk = self.buffer.split().freeze();
-        if let Err(reply) = guarded(handler, "body_sink_write", sink.write(&chunk)).await {
+        // The buffer is cleared, not split off: its capacity is reused for the next chunk.
+        let result = guarded(handler, "body_sink_write", sink.write(&self.buffer)).await;
+        self.buffer.clear();
+        if let Err(reply) = result {
             self.failure = Some(reply);
         }
     }
@@ -86,7 +88,7 @@ enum Body {
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// Opens the body collector (the handler's `open_body` hook), or the reply when it fails.
     pub(super) async fn open_body(&mut self) -> Result<BodyCollector, Reply> {

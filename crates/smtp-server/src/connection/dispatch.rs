@@ -64,7 +64,7 @@ fn scrub_auth(verb: &str, arguments: &str) -> String {
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// Answers one command line (trailing CR/LF already stripped).
     pub(super) async fn dispatch(&mut self, raw: &[u8]) -> Flow {

@@ -12,7 +12,7 @@ use super::state::{Connection, Flow};
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `HELO <host>`: a new transaction, no ESMTP; the host name is recorded on a 2xx reply.
     pub(super) async fn helo(&mut self, line: &CommandLine<'_>) -> Flow {

@@ -9,9 +9,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::closing;
+
 /// Bytes asked of the stream per read while data is flowing (the read buffer grows by at most
 /// this much beyond the partial line or chunk it already holds).
-const READ_CHUNK: usize = 8 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Bytes asked of the stream by the first read after the connection went idle (waiting for a
 /// command with nothing buffered): enough for any command line, small enough that thousands
@@ -81,7 +83,7 @@ pub(super) struct Io<S> {
 
 impl<S> Io<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// Wraps `stream`; `input` holds bytes already read from it (after a PROXY header).
     pub(super) fn new(
@@ -183,8 +185,17 @@ where
         IDLE_READ
     }
 
-    /// Flushes what is queued and shuts the stream down (best effort, bounded in time).
+    /// Sends what is queued and shuts the stream down (best effort, bounded in time): on TCP
+    /// the last replies leave with the FIN in one segment ([`closing`]).
     pub(super) async fn close(&mut self) {
+        match closing::write_last_and_shut_down(&mut self.stream, &mut self.output) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::debug!(%error, "final write failed");
+                return;
+            }
+        }
         if let Err(error) = self.flush().await {
             tracing::debug!(%error, "final flush failed");
         }

@@ -31,7 +31,7 @@ fn options_as_sent(
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `MAIL FROM:<path> [params]` (aiosmtpd §3.3, in its order of checks).
     pub(super) async fn mail(&mut self, line: &CommandLine<'_>) -> Flow {

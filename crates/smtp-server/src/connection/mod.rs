@@ -13,6 +13,7 @@
 mod auth;
 mod auth_io;
 mod bdat;
+mod closing;
 mod counters;
 mod data;
 mod delivery;
@@ -171,7 +172,7 @@ async fn serve_plain<S>(
     shared: Arc<Shared>,
     deadline: Instant,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let io = new_io(stream, prefix, &shared, deadline);
     let mut connection = Connection::new(io, Arc::clone(&shared), session, Counters::default());
@@ -187,7 +188,7 @@ async fn serve_plain<S>(
 /// state is no part of a plain connection's future until a client asks for it.
 async fn continue_over_tls<S>(connection: Connection<S>, shared: Arc<Shared>)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let Connection { io, session: old, counters, .. } = connection;
     let deadline = io.deadline();
@@ -213,7 +214,7 @@ where
 /// only end in a close).
 async fn run_to_end<S>(mut connection: Connection<S>)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     if connection.run().await == Ending::StartTls {
         connection.io.close().await;
@@ -222,7 +223,7 @@ where
 
 fn new_io<S>(stream: S, input: BytesMut, shared: &Shared, deadline: Instant) -> Io<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     Io::new(stream, input, shared.config.timeout, deadline, shared.shutdown.clone())
 }

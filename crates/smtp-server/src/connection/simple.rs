@@ -11,7 +11,7 @@ use super::state::{Connection, Flow};
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `RSET`: a new envelope (authentication stays), then the hook.
     pub(super) async fn rset(&mut self, line: &CommandLine<'_>) -> Flow {

@@ -9,7 +9,7 @@ use super::state::{Connection, Flow};
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// `STARTTLS`.
     pub(super) fn starttls(&mut self, line: &CommandLine<'_>) -> Flow {

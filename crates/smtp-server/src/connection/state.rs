@@ -60,7 +60,7 @@ pub(super) struct Connection<S> {
 
 impl<S> Connection<S>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// A session on `io`.
     pub(super) fn new(
