@@ -103,23 +103,51 @@ pub fn fuzz(root: &Path, args: &[String]) -> Result<(), String> {
     run_status(&mut build, "cargo fuzz build")?;
     println!("xtask fuzz: built in {:.1}s", started.elapsed().as_secs_f64());
     for target in &chosen {
-        run_target(&cargo, root, target, args.seconds)?;
+        run_target(&cargo, root, target, Budget::Seconds(args.seconds))?;
     }
     Ok(())
 }
 
-/// Runs one target for `seconds` and prints its summary line; a crash ends the task.
-fn run_target(cargo: &str, root: &Path, target: &str, seconds: u64) -> Result<(), String> {
-    let corpus = copy_corpus(root, target)?;
+/// How long a target runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Budget {
+    /// For this many seconds, from the corpus kept in `target/fuzz-corpus` (`cargo xtask fuzz`).
+    Seconds(u64),
+    /// For exactly this many executions with a fixed seed, from the checked-in seeds alone:
+    /// the same inputs on every run of the same code, so CI cannot fail by chance.
+    Runs(u64),
+}
+
+/// libFuzzer's seed for [`Budget::Runs`].
+const SMOKE_SEED: u64 = 1;
+
+/// Executions per target in the CI smoke pass.
+const SMOKE_RUNS: u64 = 20_000;
+
+/// Runs one target within `budget` and prints its summary line; a crash ends the task.
+fn run_target(cargo: &str, root: &Path, target: &str, budget: Budget) -> Result<(), String> {
+    let corpus = match budget {
+        Budget::Seconds(_) => copy_corpus(root, target, "fuzz-corpus")?,
+        Budget::Runs(_) => fresh_corpus(root, target)?,
+    };
     let artifacts = root.join("target").join("fuzz-artifacts");
     fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
-    println!("xtask fuzz: {target} for {seconds}s (corpus {})", corpus.display());
+    let limits = match budget {
+        Budget::Seconds(seconds) => {
+            println!("xtask fuzz: {target} for {seconds}s (corpus {})", corpus.display());
+            vec![format!("-max_total_time={seconds}")]
+        }
+        Budget::Runs(runs) => {
+            println!("xtask ci: fuzz smoke: {target}, {runs} executions, seed {SMOKE_SEED}");
+            vec![format!("-runs={runs}"), format!("-seed={SMOKE_SEED}")]
+        }
+    };
     let mut command = cargo_fuzz(cargo, root, "run");
     command
         .arg(target)
         .arg(&corpus)
         .arg("--")
-        .arg(format!("-max_total_time={seconds}"))
+        .args(limits)
         .arg(format!("-artifact_prefix={}/{target}-", artifacts.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -199,11 +227,11 @@ fn targets(root: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Copies `fuzz/corpus/<target>` into `target/fuzz-corpus/<target>` (keeping what earlier runs
-/// found there) and returns the copy's path.
-fn copy_corpus(root: &Path, target: &str) -> Result<PathBuf, String> {
+/// Copies `fuzz/corpus/<target>` into `target/<dir>/<target>` (keeping what earlier runs found
+/// there) and returns the copy's path.
+fn copy_corpus(root: &Path, target: &str, dir: &str) -> Result<PathBuf, String> {
     let from = root.join("fuzz").join("corpus").join(target);
-    let to = root.join("target").join("fuzz-corpus").join(target);
+    let to = root.join("target").join(dir).join(target);
     fs::create_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
     let entries = fs::read_dir(&from).map_err(|e| format!("{}: {e}", from.display()))?;
     for entry in entries.filter_map(Result::ok) {
@@ -214,9 +242,18 @@ fn copy_corpus(root: &Path, target: &str) -> Result<PathBuf, String> {
     Ok(to)
 }
 
-/// The CI smoke pass: every checked-in seed replayed through its target function by
-/// `cargo test` in `fuzz/` (no libFuzzer run, no cargo-fuzz install, stable Rust; see the
-/// README's "Fuzzing" section for why).
+/// A copy of the checked-in seeds alone in `target/fuzz-smoke/<target>` (what an earlier smoke
+/// pass added is removed first).
+fn fresh_corpus(root: &Path, target: &str) -> Result<PathBuf, String> {
+    let dir = root.join("target").join("fuzz-smoke").join(target);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    copy_corpus(root, target, "fuzz-smoke")
+}
+
+/// The CI's fuzzing step: every checked-in seed replayed through its target function by
+/// `cargo test` in `fuzz/` (stable Rust, no sanitizer), then the libFuzzer smoke pass.
 pub fn smoke(root: &Path) -> Result<(), String> {
     let started = Instant::now();
     println!("xtask ci: fuzz corpus replay (cargo test --manifest-path fuzz/Cargo.toml)");
@@ -227,6 +264,22 @@ pub fn smoke(root: &Path) -> Result<(), String> {
         .current_dir(root);
     run_status(&mut command, "the fuzz corpus replay")?;
     println!("xtask ci: fuzz corpus replay passed in {:.1}s", started.elapsed().as_secs_f64());
+    live_smoke(root)
+}
+
+/// The CI's libFuzzer pass: every target built with AddressSanitizer and run for
+/// [`SMOKE_RUNS`] executions with a fixed seed from the checked-in seeds (installs cargo-fuzz
+/// when it is missing).
+fn live_smoke(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let cargo = super::cargo();
+    ensure_cargo_fuzz(&cargo)?;
+    println!("xtask ci: fuzz smoke: building the targets (cargo fuzz build, RUSTC_BOOTSTRAP=1)");
+    run_status(&mut cargo_fuzz(&cargo, root, "build"), "cargo fuzz build")?;
+    for target in targets(root)? {
+        run_target(&cargo, root, &target, Budget::Runs(SMOKE_RUNS))?;
+    }
+    println!("xtask ci: fuzz smoke passed in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

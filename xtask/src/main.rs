@@ -3,7 +3,8 @@
 //! - `ci`: everything CI checks, in the order a developer wants the failures: formatting,
 //!   clippy with warnings denied, the whole test suite, the documentation with warnings denied,
 //!   and the aiosmtpd conformance suite (`../shared/conformance`, recorded conversations) run
-//!   against the `smtpd` binary the tests built, and the fuzz corpus replay. Before all that it
+//!   against the `smtpd` binary the tests built, the fuzz corpus replay and a libFuzzer smoke
+//!   pass (every target, a fixed number of executions with a fixed seed). Before all that it
 //!   installs the Debian packages the interop matrix tests need when they are missing
 //!   (`packages.rs`).
 //! - `bench [--quick] [--scenario NAME]`: `smtpd` measured side by side with aiosmtpd,
@@ -48,7 +49,7 @@ fn print_usage() {
     println!("tasks:");
     println!("  ci     cargo fmt --check, clippy -D warnings, cargo test, cargo doc -D warnings,");
     println!("         the aiosmtpd conformance suite (../shared/conformance) against smtpd,");
-    println!("         and the fuzz corpus replay");
+    println!("         the fuzz corpus replay and a libFuzzer smoke pass (fixed seed and runs)");
     println!("  bench  [--quick] [--scenario NAME]: smtpd against aiosmtpd, postfix smtp-sink,");
     println!("         mailin-embedded and nodemailer smtp-server; writes target/bench/report.md");
     println!("         and target/bench/report.svg (scenarios: single many pipelined auth large");

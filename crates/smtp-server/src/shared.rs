@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use smtp_auth::{MechanismRegistry, ServerInfo};
+use smtp_proto::ehlo::Capabilities;
+use smtp_proto::reply::Reply;
 use tokio::sync::watch;
 
 use crate::config::ServerConfig;
@@ -26,7 +28,20 @@ pub(crate) struct Shared {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Becomes `true` when a graceful shutdown starts.
     pub shutdown: watch::Receiver<bool>,
+    /// The `220` greeting, built once.
+    pub greeting: Reply,
+    /// The EHLO replies, built once: nothing in them changes from one session to the next.
+    ehlo: EhloReplies,
     next_id: AtomicU64,
+}
+
+/// The EHLO capability lists of a server, before and after TLS.
+struct EhloReplies {
+    /// On a plain connection (STARTTLS offered when TLS is configured; AUTH only when it is
+    /// allowed without TLS).
+    plain: Reply,
+    /// Over TLS (no STARTTLS; AUTH whenever mechanisms are on offer).
+    tls: Reply,
 }
 
 impl Shared {
@@ -47,7 +62,28 @@ impl Shared {
         }
         let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
         let info = ServerInfo::new(config.hostname.clone());
-        Self { config, handler, info, mechanisms, tls, shutdown, next_id: AtomicU64::new(1) }
+        let tls_configured = tls.is_some();
+        let ehlo = EhloReplies {
+            plain: capabilities(&config, &mechanisms, tls_configured, false).to_reply(),
+            tls: capabilities(&config, &mechanisms, tls_configured, true).to_reply(),
+        };
+        let greeting = Reply::greeting(&config.hostname, &config.ident);
+        Self {
+            config,
+            handler,
+            info,
+            mechanisms,
+            tls,
+            shutdown,
+            greeting,
+            ehlo,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// The EHLO reply for a session over TLS (`over_tls`) or not, before the `ehlo` hook.
+    pub fn ehlo_reply(&self, over_tls: bool) -> &Reply {
+        if over_tls { &self.ehlo.tls } else { &self.ehlo.plain }
     }
 
     /// A new connection number.
@@ -59,4 +95,31 @@ impl Shared {
     pub fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }
+}
+
+/// What EHLO offers: the size limit, 8BITMIME, SMTPUTF8 when enabled, STARTTLS on a plain
+/// connection when TLS is configured, AUTH with the mechanisms when allowed on this
+/// connection, PIPELINING, ENHANCEDSTATUSCODES, CHUNKING and BINARYMIME.
+fn capabilities(
+    config: &ServerConfig,
+    mechanisms: &MechanismRegistry<Session, Envelope>,
+    tls_configured: bool,
+    over_tls: bool,
+) -> Capabilities {
+    let auth_offered = !config.auth_require_tls || over_tls;
+    let mechanisms: Vec<String> = if auth_offered {
+        mechanisms.names().map(|name| name.as_str().to_owned()).collect()
+    } else {
+        Vec::new()
+    };
+    Capabilities::new(config.hostname.clone())
+        .size(config.size_limit())
+        .eight_bit_mime(true)
+        .smtputf8(config.enable_smtputf8)
+        .starttls(tls_configured && !over_tls)
+        .auth(mechanisms)
+        .pipelining(true)
+        .enhanced_status_codes(true)
+        .chunking(true)
+        .binary_mime(true)
 }

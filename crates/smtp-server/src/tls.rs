@@ -284,4 +284,63 @@ mod tests {
         let error = server_config(vec![one.cert.der().clone()], key.into()).unwrap_err();
         assert!(matches!(error, TlsError::KeyMismatch(_)), "{error:?}");
     }
+
+    /// Drives a handshake between `client` and `server` in memory.
+    fn handshake(client: &mut rustls::ClientConnection, server: &mut rustls::ServerConnection) {
+        for _ in 0..10 {
+            let mut wire = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut wire).unwrap();
+            }
+            server.read_tls(&mut wire.as_slice()).unwrap();
+            server.process_new_packets().unwrap();
+            let mut wire = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut wire).unwrap();
+            }
+            client.read_tls(&mut wire.as_slice()).unwrap();
+            client.process_new_packets().unwrap();
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return;
+            }
+        }
+        panic!("the handshake did not finish");
+    }
+
+    #[test]
+    fn the_server_picks_aes_128_gcm_and_issues_one_stateless_ticket() {
+        let generated = self_signed("mx.example").unwrap();
+        let config = &generated.config;
+        assert!(config.ignore_client_order);
+        assert_eq!(config.send_tls13_tickets, 1);
+        assert!(config.ticketer.enabled());
+
+        let cert = CertificateDer::from_pem_slice(generated.cert_pem.as_bytes()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).unwrap();
+        // A client with its provider's own order, AES-256-GCM first (as OpenSSL's and rustls's).
+        let mut client_provider = backend::default_provider();
+        client_provider
+            .cipher_suites
+            .sort_by_key(|suite| suite.suite() != rustls::CipherSuite::TLS13_AES_256_GCM_SHA384);
+        for versions in [&[&rustls::version::TLS13][..], &[&rustls::version::TLS12][..]] {
+            let client_config =
+                rustls::ClientConfig::builder_with_provider(Arc::new(client_provider.clone()))
+                    .with_protocol_versions(versions)
+                    .unwrap()
+                    .with_root_certificates(roots.clone())
+                    .with_no_client_auth();
+            let name = rustls::pki_types::ServerName::try_from("mx.example").unwrap();
+            let mut client = rustls::ClientConnection::new(Arc::new(client_config), name).unwrap();
+            let mut server = rustls::ServerConnection::new(Arc::clone(config)).unwrap();
+            handshake(&mut client, &mut server);
+            let suite = server.negotiated_cipher_suite().unwrap().suite();
+            let expected = if versions[0] == &rustls::version::TLS13 {
+                rustls::CipherSuite::TLS13_AES_128_GCM_SHA256
+            } else {
+                rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            };
+            assert_eq!(suite, expected);
+        }
+    }
 }

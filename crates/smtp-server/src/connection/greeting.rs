@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use smtp_proto::command::{Command, CommandLine};
-use smtp_proto::ehlo::Capabilities;
 use smtp_proto::reply::Reply;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -40,8 +39,8 @@ where
         };
         self.reset_transaction().await;
         self.session.extended_smtp = true;
-        let capabilities = self.capabilities().to_reply();
         let shared = Arc::clone(&self.shared);
+        let capabilities = shared.ehlo_reply(self.is_tls()).clone();
         let hook = shared.handler.ehlo(
             &shared.info,
             &mut self.session,
@@ -52,27 +51,6 @@ where
         let reply = guarded(shared.handler.as_ref(), "ehlo", hook).await.unwrap_or_else(|e| e);
         self.record_greeting(&reply, host);
         self.reply(reply)
-    }
-
-    /// What EHLO offers in this session.
-    fn capabilities(&self) -> Capabilities {
-        let config = &self.shared.config;
-        let auth_offered = !config.auth_require_tls || self.is_tls();
-        let mechanisms: Vec<String> = if auth_offered {
-            self.shared.mechanisms.names().map(|name| name.as_str().to_owned()).collect()
-        } else {
-            Vec::new()
-        };
-        Capabilities::new(config.hostname.clone())
-            .size(config.size_limit())
-            .eight_bit_mime(true)
-            .smtputf8(config.enable_smtputf8)
-            .starttls(self.tls_configured() && !self.is_tls())
-            .auth(mechanisms)
-            .pipelining(true)
-            .enhanced_status_codes(true)
-            .chunking(true)
-            .binary_mime(true)
     }
 
     fn record_greeting(&mut self, reply: &Reply, host: &str) {

@@ -1,13 +1,18 @@
 //! The connection's byte I/O: one read buffer, one write buffer, and reads bounded by the idle
 //! timeout, the session deadline and (while waiting for a command) the shutdown signal.
 
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures_util::FutureExt;
+use futures_util::future::Fuse;
 use smtp_proto::reply::Reply;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use super::closing;
 
@@ -78,7 +83,13 @@ pub(super) struct Io<S> {
     read_was_full: bool,
     idle: Duration,
     deadline: Instant,
+    /// The connection's one timer, set again for each read and write (which is cheaper than a
+    /// new timer each time).
+    timer: Pin<Box<Sleep>>,
     shutdown: watch::Receiver<bool>,
+    /// Resolves once a graceful shutdown starts: made once per connection, it stays
+    /// registered with the signal between reads.
+    stopping: Fuse<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl<S> Io<S>
@@ -93,7 +104,22 @@ where
         deadline: Instant,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        Self { stream, input, output: Vec::new(), read_was_full: false, idle, deadline, shutdown }
+        let mut signal = shutdown.clone();
+        let stopping: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+            // An error means the server is gone: a shutdown as well.
+            let _ = signal.wait_for(|&stopping| stopping).await;
+        });
+        Self {
+            stream,
+            input,
+            output: Vec::new(),
+            read_was_full: false,
+            idle,
+            deadline,
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            shutdown,
+            stopping: stopping.fuse(),
+        }
     }
 
     /// The session deadline (carried over STARTTLS).
@@ -122,19 +148,31 @@ where
         if self.output.is_empty() {
             return Ok(());
         }
-        let write = async {
-            self.stream.write_all(&self.output).await?;
-            self.stream.flush().await
-        };
-        let result = match tokio::time::timeout(self.idle, write).await {
-            Ok(result) => result,
-            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")),
-        };
-        self.output.clear();
+        let Self { stream, output, timer, idle, .. } = self;
+        timer.as_mut().reset(Instant::now() + *idle);
+        let mut write = pin!(async {
+            stream.write_all(output).await?;
+            stream.flush().await
+        });
+        let result = poll_fn(|cx| {
+            if let Poll::Ready(result) = write.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            match timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "write timed out",
+                ))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        output.clear();
         result
     }
 
-    /// Flushes, then reads more bytes into `input`.
+    /// Flushes, then reads more bytes into `input`: whatever comes first of the bytes, the idle
+    /// timeout, the session deadline and (while waiting for a command) a graceful shutdown.
     pub(super) async fn fill(&mut self, wait: Wait) -> Result<usize, ReadError> {
         self.flush().await?;
         if wait == Wait::Command && *self.shutdown.borrow() {
@@ -148,21 +186,34 @@ where
         let session_ends_first = self.deadline < idle_deadline;
         let until = if session_ends_first { self.deadline } else { idle_deadline };
         let room = self.make_room(wait);
-        let read = tokio::time::timeout_at(until, self.stream.read_buf(&mut self.input));
-        let shutdown = shutdown_signal(&mut self.shutdown, wait);
-        tokio::select! {
-            biased;
-            () = shutdown => Err(ReadError::ShuttingDown),
-            result = read => match result {
-                Err(_) if session_ends_first => Err(ReadError::SessionTimeout),
-                Err(_) => Err(ReadError::IdleTimeout),
-                Ok(Ok(0)) => Err(ReadError::Closed),
-                Ok(Ok(read)) => {
-                    self.read_was_full = read >= room;
-                    Ok(read)
+        let Self { stream, input, timer, stopping, .. } = self;
+        timer.as_mut().reset(until);
+        let mut read = pin!(stream.read_buf(input));
+        // Bytes first: a shutdown that started before this read was seen above, and one that
+        // starts while it waits wakes it through `stopping`.
+        let outcome = poll_fn(|cx| {
+            if let Poll::Ready(result) = read.as_mut().poll(cx) {
+                return Poll::Ready(result.map_err(ReadError::Io));
+            }
+            if wait == Wait::Command && stopping.poll_unpin(cx).is_ready() {
+                return Poll::Ready(Err(ReadError::ShuttingDown));
+            }
+            match timer.as_mut().poll(cx) {
+                Poll::Ready(()) if session_ends_first => {
+                    Poll::Ready(Err(ReadError::SessionTimeout))
                 }
-                Ok(Err(error)) => Err(ReadError::Io(error)),
-            },
+                Poll::Ready(()) => Poll::Ready(Err(ReadError::IdleTimeout)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        match outcome {
+            Ok(0) => Err(ReadError::Closed),
+            Ok(read) => {
+                self.read_was_full = read >= room;
+                Ok(read)
+            }
+            Err(error) => Err(error),
         }
     }
 
@@ -201,14 +252,6 @@ where
         }
         let _ = tokio::time::timeout(self.idle, self.stream.shutdown()).await;
     }
-}
-
-/// Resolves when a shutdown starts, but only while waiting for a command.
-async fn shutdown_signal(shutdown: &mut watch::Receiver<bool>, wait: Wait) {
-    if wait == Wait::Command && shutdown.wait_for(|&stopping| stopping).await.is_ok() {
-        return;
-    }
-    std::future::pending::<()>().await;
 }
 
 #[cfg(test)]

@@ -85,8 +85,7 @@ where
 
     /// Queues the greeting.
     pub(super) fn greet(&mut self) {
-        let config = &self.shared.config;
-        self.io.push(&Reply::greeting(&config.hostname, &config.ident));
+        self.io.push(&self.shared.greeting);
     }
 
     /// Reads and answers commands until the connection ends or STARTTLS is accepted. A BDAT
