@@ -318,10 +318,12 @@ impl Acceptor {
         };
         tracing::debug!(%peer, ?transport, "connection accepted");
         let shared = Arc::clone(&self.shared);
-        self.tasks.spawn(async move {
+        // Boxed: the runtime then moves a pointer around instead of the whole session's
+        // state machine (several kilobytes) when it spawns, polls and finishes the task.
+        self.tasks.spawn(Box::pin(async move {
             connection::serve(stream, peer, shared, transport).await;
             drop(permit);
-        });
+        }));
     }
 }
 

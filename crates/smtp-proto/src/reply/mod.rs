@@ -233,33 +233,32 @@ impl Reply {
     /// Appends the wire form (every line CRLF-terminated, `250-` for all but the last line) to
     /// `out`. The enhanced status code, when present, is repeated on every line (RFC 2034 §4).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        let count = self.line_count();
-        let mut index = 0;
-        let mut write_line = |text: &str| {
-            index += 1;
-            let code = self.code.get();
-            out.extend_from_slice(&[
-                b'0' + (code / 100) as u8,
-                b'0' + (code / 10 % 10) as u8,
-                b'0' + (code % 10) as u8,
-                if index == count { b' ' } else { b'-' },
-            ]);
-            let mut need_space = false;
-            if let Some(enhanced) = self.enhanced {
-                write_enhanced(enhanced, out);
-                need_space = true;
-            }
+        // What every line starts with: the code, a separator (`-`, or a space on the last
+        // line) and the enhanced status code; built once, then copied per line.
+        let mut head = [0u8; 4];
+        let mut enhanced_text = [0u8; ENHANCED_MAX];
+        let code = self.code.get();
+        head[0] = b'0' + (code / 100) as u8;
+        head[1] = b'0' + (code / 10 % 10) as u8;
+        head[2] = b'0' + (code % 10) as u8;
+        let enhanced_len =
+            self.enhanced.map_or(0, |status| write_enhanced_into(status, &mut enhanced_text));
+        let head_len = 4 + enhanced_len;
+        let text_len: usize =
+            self.rest.iter().map(|line| line.len()).sum::<usize>() + self.first.len();
+        out.reserve(self.line_count() * (head_len + 3) + text_len);
+        let last = self.rest.len();
+        for (index, text) in std::iter::once(&self.first).chain(&self.rest).enumerate() {
+            head[3] = if index == last { b' ' } else { b'-' };
+            out.extend_from_slice(&head);
+            out.extend_from_slice(&enhanced_text[..enhanced_len]);
             if !text.is_empty() {
-                if need_space {
+                if self.enhanced.is_some() {
                     out.push(b' ');
                 }
                 out.extend_from_slice(text.as_bytes());
             }
             out.extend_from_slice(b"\r\n");
-        };
-        write_line(&self.first);
-        for line in &self.rest {
-            write_line(line);
         }
     }
 
@@ -271,13 +270,25 @@ impl Reply {
     }
 }
 
-fn write_enhanced(status: EnhancedStatus, out: &mut Vec<u8>) {
-    let mut buf = itoa_buf();
-    out.push(b'0' + status.class);
-    out.push(b'.');
-    out.extend_from_slice(format_u16(status.subject, &mut buf));
-    out.push(b'.');
-    out.extend_from_slice(format_u16(status.detail, &mut buf));
+/// The longest enhanced status code: `5.65535.65535`.
+const ENHANCED_MAX: usize = 13;
+
+/// Writes `status` at the start of `out` and returns its length.
+fn write_enhanced_into(status: EnhancedStatus, out: &mut [u8; ENHANCED_MAX]) -> usize {
+    let (mut subject, mut detail) = (itoa_buf(), itoa_buf());
+    let mut len = 0;
+    let parts: [&[u8]; 5] = [
+        &[b'0' + status.class],
+        b".",
+        format_u16(status.subject, &mut subject),
+        b".",
+        format_u16(status.detail, &mut detail),
+    ];
+    for part in parts {
+        out[len..len + part.len()].copy_from_slice(part);
+        len += part.len();
+    }
+    len
 }
 
 fn itoa_buf() -> [u8; 5] {

@@ -16,9 +16,13 @@ use tokio::time::{Instant, Sleep};
 
 use super::closing;
 
-/// Bytes asked of the stream per read while data is flowing (the read buffer grows by at most
-/// this much beyond the partial line or chunk it already holds).
-const READ_CHUNK: usize = 64 * 1024;
+/// Bytes asked of the stream by the first read while data is flowing (the read buffer grows by
+/// at most this much beyond the partial line or chunk it already holds).
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Each read that fills its room doubles the next one, up to this: a large body arrives in
+/// few, large reads, while a small message never needs a large buffer.
+const READ_CHUNK_MAX: usize = 64 * 1024;
 
 /// Bytes asked of the stream by the first read after the connection went idle (waiting for a
 /// command with nothing buffered): enough for any command line, small enough that thousands
@@ -81,6 +85,8 @@ pub(super) struct Io<S> {
     output: Vec<u8>,
     /// The last read filled all the room it was given: more is probably waiting.
     read_was_full: bool,
+    /// The room the next read gets while data flows ([`READ_CHUNK`] to [`READ_CHUNK_MAX`]).
+    read_size: usize,
     idle: Duration,
     deadline: Instant,
     /// The connection's one timer, set again for each read and write (which is cheaper than a
@@ -114,6 +120,7 @@ where
             input,
             output: Vec::new(),
             read_was_full: false,
+            read_size: READ_CHUNK,
             idle,
             deadline,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
@@ -211,6 +218,9 @@ where
             Ok(0) => Err(ReadError::Closed),
             Ok(read) => {
                 self.read_was_full = read >= room;
+                if self.read_was_full {
+                    self.read_size = (self.read_size * 2).min(READ_CHUNK_MAX);
+                }
                 Ok(read)
             }
             Err(error) => Err(error),
@@ -219,13 +229,15 @@ where
 
     /// Makes room in the read buffer for the next read and returns how much. Going idle (a
     /// command awaited, nothing buffered, the last read not full) gives back large buffers and
-    /// asks for [`IDLE_READ`] bytes only; otherwise [`READ_CHUNK`].
+    /// asks for [`IDLE_READ`] bytes only; otherwise the current read size (from [`READ_CHUNK`],
+    /// doubled by every full read up to [`READ_CHUNK_MAX`]).
     fn make_room(&mut self, wait: Wait) -> usize {
         let idle = wait == Wait::Command && self.input.is_empty() && !self.read_was_full;
         if !idle {
-            self.input.reserve(READ_CHUNK);
-            return READ_CHUNK;
+            self.input.reserve(self.read_size);
+            return self.read_size;
         }
+        self.read_size = READ_CHUNK;
         if self.input.capacity() > IDLE_READ {
             self.input = BytesMut::new();
         }
@@ -271,6 +283,34 @@ mod tests {
         let mut got = vec![0; len];
         client.read_exact(&mut got).await.unwrap();
         got
+    }
+
+    #[tokio::test]
+    async fn reads_double_while_they_come_back_full_and_start_small_again() {
+        let (mut client, server) = tokio::io::duplex(1 << 20);
+        let mut io = new_io(server);
+        client.write_all(&[b'x'; 300_000]).await.unwrap();
+        let mut sizes = Vec::new();
+        for _ in 0..5 {
+            sizes.push(io.fill(Wait::Transfer).await.unwrap());
+            io.input.clear();
+        }
+        assert_eq!(
+            sizes,
+            [READ_CHUNK, 2 * READ_CHUNK, 4 * READ_CHUNK, READ_CHUNK_MAX, READ_CHUNK_MAX]
+        );
+
+        // Drained, then idle: the next transfer starts at the first size again.
+        let mut rest = 300_000 - sizes.iter().sum::<usize>();
+        while rest > 0 {
+            rest -= io.fill(Wait::Transfer).await.unwrap();
+            io.input.clear();
+        }
+        client.write_all(b"NOOP\r\n").await.unwrap();
+        assert_eq!(io.fill(Wait::Command).await.unwrap(), 6);
+        io.input.clear();
+        client.write_all(&[b'x'; 100_000]).await.unwrap();
+        assert_eq!(io.fill(Wait::Transfer).await.unwrap(), READ_CHUNK);
     }
 
     #[tokio::test]

@@ -20,6 +20,11 @@ fn options_as_sent(
     let Some(text) = arg.and_then(|arg| arg.get(prefix.len()..)).map(str::trim_start) else {
         return Vec::new();
     };
+    // Parameters follow the path after white space: without any, there are none (the common
+    // case, which then needs no second parse of the path).
+    if !text.bytes().any(|byte| byte.is_ascii_whitespace()) {
+        return Vec::new();
+    }
     let rest = if reverse {
         parse_reverse_path(text, limits).map(|(_, rest)| rest)
     } else {
