@@ -37,6 +37,11 @@ pub struct Args {
     #[arg(long)]
     pub starttls: bool,
 
+    /// With --starttls: never resume a TLS session (every handshake a full one). By default
+    /// the client keeps the server's session tickets and resumes, as mail clients do.
+    #[arg(long = "no-tls-resumption")]
+    pub no_tls_resumption: bool,
+
     /// Message size in octets (headers included).
     #[arg(long, default_value_t = 1024)]
     pub size: usize,
@@ -93,6 +98,8 @@ pub struct Script {
     pub auth: Option<Credentials>,
     /// STARTTLS first.
     pub starttls: bool,
+    /// Resume TLS sessions with the tickets the server gave.
+    pub tls_resumption: bool,
     /// Message size in octets.
     pub size: usize,
 }
@@ -177,6 +184,7 @@ impl Args {
                     pipelining: self.pipelining,
                     auth,
                     starttls: self.starttls,
+                    tls_resumption: !self.no_tls_resumption,
                     size: self.size,
                 },
                 limits: Limits {
@@ -214,6 +222,7 @@ mod tests {
             "--pipelining",
             "--auth=alice:won:der",
             "--starttls",
+            "--no-tls-resumption",
             "--size=1048576",
             "--messages=500",
             "--duration=7",
@@ -227,7 +236,7 @@ mod tests {
         assert_eq!(full.workers, Some(1));
         let Mode::Send { script, limits } = full.mode else { panic!("not send") };
         assert_eq!(script.per_session, 100);
-        assert!(script.pipelining && script.starttls);
+        assert!(script.pipelining && script.starttls && !script.tls_resumption);
         assert_eq!(script.size, 1_048_576);
         let auth = script.auth.unwrap();
         assert_eq!((auth.user.as_str(), auth.password.as_str()), ("alice", "won:der"));

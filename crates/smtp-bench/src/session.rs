@@ -44,7 +44,10 @@ impl SessionContext {
         script: &Script,
         body: Arc<[u8]>,
     ) -> Result<Self, rustls::Error> {
-        let tls = if script.starttls { Some(crate::tls::connector()?) } else { None };
+        let tls = match script.starttls {
+            true => Some(crate::tls::connector(script.tls_resumption)?),
+            false => None,
+        };
         Ok(Self {
             target,
             io_timeout,

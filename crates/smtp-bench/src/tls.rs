@@ -52,15 +52,21 @@ impl ServerCertVerifier for NoVerification {
     }
 }
 
-/// A connector (ring provider, default protocol versions) that verifies nothing.
-pub fn connector() -> Result<TlsConnector, rustls::Error> {
+/// A connector (ring provider, default protocol versions) that verifies nothing; it resumes
+/// sessions with the server's tickets when `resumption` is on (rustls's default), and makes
+/// every handshake a full one when it is off.
+pub fn connector(resumption: bool) -> Result<TlsConnector, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let schemes = provider.signature_verification_algorithms.supported_schemes();
-    let config = ClientConfig::builder_with_provider(Arc::clone(&provider) as Arc<CryptoProvider>)
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NoVerification { schemes }))
-        .with_no_client_auth();
+    let mut config =
+        ClientConfig::builder_with_provider(Arc::clone(&provider) as Arc<CryptoProvider>)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification { schemes }))
+            .with_no_client_auth();
+    if !resumption {
+        config.resumption = rustls::client::Resumption::disabled();
+    }
     Ok(TlsConnector::from(Arc::new(config)))
 }
 

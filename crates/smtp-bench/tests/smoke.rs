@@ -26,7 +26,7 @@ async fn start_server() -> (ServerHandle, SocketAddr) {
 
 fn script(per_session: u32, pipelining: bool, auth: bool, starttls: bool, size: usize) -> Script {
     let auth = auth.then(|| Credentials { user: "alice".into(), password: "secret".into() });
-    Script { per_session, pipelining, auth, starttls, size }
+    Script { per_session, pipelining, auth, starttls, tls_resumption: true, size }
 }
 
 fn field(line: &str, name: &str) -> String {
@@ -46,6 +46,12 @@ async fn every_scenario_runs_without_failures() {
         ("1 MiB messages", script(1, false, false, false, 1 << 20), 2, 4),
         ("STARTTLS", script(1, false, false, true, 1024), 3, 9),
         ("STARTTLS, AUTH, pipelined", script(3, true, true, true, 1024), 2, 12),
+        (
+            "STARTTLS, full handshakes",
+            Script { tls_resumption: false, ..script(1, false, false, true, 1024) },
+            3,
+            9,
+        ),
     ];
     for (name, script, connections, messages) in scenarios {
         let plan = Plan {

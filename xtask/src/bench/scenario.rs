@@ -13,8 +13,12 @@ pub enum Scenario {
     Auth,
     /// (4) 1 MiB messages, one per session, 10 connections.
     Large,
-    /// (5) STARTTLS, then one message per session, 50 connections.
+    /// (5) STARTTLS, then one message per session, 50 connections; the client resumes TLS
+    /// sessions with the server's tickets, as mail clients do.
     StartTls,
+    /// (5f) The same with a full handshake every time (the client never resumes): what a
+    /// handshake costs, whatever a server's resumption does.
+    StartTlsFull,
     /// (6) Memory per idle connection, 1,000 and 10,000 connections.
     Idle,
 }
@@ -53,13 +57,14 @@ pub const IDLE_COUNTS: [usize; 2] = [1_000, 10_000];
 
 impl Scenario {
     /// Every scenario in report order.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::OnePerSession,
         Scenario::ManyPerSession,
         Scenario::ManyPipelined,
         Scenario::Auth,
         Scenario::Large,
         Scenario::StartTls,
+        Scenario::StartTlsFull,
         Scenario::Idle,
     ];
 
@@ -72,6 +77,7 @@ impl Scenario {
             Scenario::Auth => "3",
             Scenario::Large => "4",
             Scenario::StartTls => "5",
+            Scenario::StartTlsFull => "5f",
             Scenario::Idle => "6",
         }
     }
@@ -85,6 +91,7 @@ impl Scenario {
             Scenario::Auth => "auth",
             Scenario::Large => "large",
             Scenario::StartTls => "starttls",
+            Scenario::StartTlsFull => "starttls-full",
             Scenario::Idle => "idle",
         }
     }
@@ -98,6 +105,9 @@ impl Scenario {
             Scenario::Auth => "AUTH PLAIN, then one message per session, 50 connections",
             Scenario::Large => "one 1 MiB message per session, 10 connections",
             Scenario::StartTls => "STARTTLS, then one message per session, 50 connections",
+            Scenario::StartTlsFull => {
+                "STARTTLS with a full handshake every time (no resumption), then one message, 50 connections"
+            }
             Scenario::Idle => "memory per idle connection (EHLO, then idle)",
         }
     }
@@ -114,7 +124,7 @@ impl Scenario {
 
     /// The server must offer STARTTLS.
     pub fn needs_tls(self) -> bool {
-        self == Scenario::StartTls
+        matches!(self, Scenario::StartTls | Scenario::StartTlsFull)
     }
 
     /// Concurrent connections (not for [`Scenario::Idle`]).
@@ -137,6 +147,7 @@ impl Scenario {
             Scenario::ManyPipelined => &["--per-session=100", "--pipelining"],
             Scenario::Large => &["--size=1048576"],
             Scenario::StartTls => &["--starttls"],
+            Scenario::StartTlsFull => &["--starttls", "--no-tls-resumption"],
             Scenario::OnePerSession | Scenario::Auth | Scenario::Idle => &[],
         };
         args.extend(extra.iter().map(|s| (*s).to_owned()));
@@ -178,5 +189,10 @@ mod tests {
         );
         assert!(Scenario::Large.load_args(1, 1).contains(&"--size=1048576".to_owned()));
         assert!(Scenario::StartTls.load_args(1, 1).contains(&"--starttls".to_owned()));
+        assert!(!Scenario::StartTls.load_args(1, 1).contains(&"--no-tls-resumption".to_owned()));
+        let full = Scenario::StartTlsFull.load_args(1, 1);
+        assert!(full.contains(&"--starttls".to_owned()));
+        assert!(full.contains(&"--no-tls-resumption".to_owned()));
+        assert!(Scenario::StartTlsFull.needs_tls());
     }
 }
