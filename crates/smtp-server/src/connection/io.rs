@@ -112,8 +112,11 @@ where
     ) -> Self {
         let mut signal = shutdown.clone();
         let stopping: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
-            // An error means the server is gone: a shutdown as well.
-            let _ = signal.wait_for(|&stopping| stopping).await;
+            if signal.wait_for(|&stopping| stopping).await.is_err() {
+                // The signal's sender is gone (the server value was dropped): no shutdown
+                // can start any more, so none ever interrupts this connection.
+                std::future::pending::<()>().await;
+            }
         });
         Self {
             stream,
