@@ -31,13 +31,16 @@ struct Requirement {
 }
 
 /// Everything installed system-wide. (`smtp-source` is unpacked separately.)
-const REQUIREMENTS: [Requirement; 5] = [
+const REQUIREMENTS: [Requirement; 7] = [
     Requirement { probe: Probe::Program("swaks"), package: "swaks" },
     // swaks's STARTTLS and implicit TLS.
     Requirement { probe: Probe::PerlModule("Net::SSLeay"), package: "libnet-ssleay-perl" },
     Requirement { probe: Probe::Program("msmtp"), package: "msmtp" },
     Requirement { probe: Probe::Program("curl"), package: "curl" },
     Requirement { probe: Probe::Program("haproxy"), package: "haproxy" },
+    // Perl's Net::SMTP (part of perl) sends BDAT; it needs these for STARTTLS and AUTH.
+    Requirement { probe: Probe::PerlModule("IO::Socket::SSL"), package: "libio-socket-ssl-perl" },
+    Requirement { probe: Probe::PerlModule("Authen::SASL"), package: "libauthen-sasl-perl" },
 ];
 
 /// Directories searched besides `PATH` (Debian puts haproxy in /usr/sbin).
@@ -52,7 +55,10 @@ pub fn ensure(target: &Path) -> Result<(), String> {
     let missing: Vec<Requirement> =
         REQUIREMENTS.iter().copied().filter(|r| !r.probe.is_met()).collect();
     if missing.is_empty() {
-        println!("xtask ci: packages: swaks, Net::SSLeay, msmtp, curl and haproxy are present");
+        println!(
+            "xtask ci: packages: swaks, Net::SSLeay, msmtp, curl, haproxy, IO::Socket::SSL and \
+             Authen::SASL are present"
+        );
     } else {
         let names: Vec<String> = missing.iter().map(|r| r.probe.to_string()).collect();
         let packages = packages_of(&missing);
@@ -239,7 +245,18 @@ mod tests {
     fn each_missing_package_is_installed_once_in_order() {
         let cases: [(&[Requirement], &[&str]); 3] = [
             (&[], &[]),
-            (&REQUIREMENTS, &["swaks", "libnet-ssleay-perl", "msmtp", "curl", "haproxy"]),
+            (
+                &REQUIREMENTS,
+                &[
+                    "swaks",
+                    "libnet-ssleay-perl",
+                    "msmtp",
+                    "curl",
+                    "haproxy",
+                    "libio-socket-ssl-perl",
+                    "libauthen-sasl-perl",
+                ],
+            ),
             (&[REQUIREMENTS[3], REQUIREMENTS[0], REQUIREMENTS[3]], &["curl", "swaks"]),
         ];
         for (missing, expected) in cases {

@@ -1,7 +1,8 @@
 //! The interop matrix against the relayer (`Relay::start` in-process, example.net routed to a
 //! recording upstream): swaks AUTH PLAIN over STARTTLS; msmtp AUTH PLAIN and LOGIN over
 //! STARTTLS (and SCRAM-SHA-256, which the relayer does not offer: msmtp must stop cleanly);
-//! curl `smtp://` with `--ssl-reqd` and `smtps://`, each with AUTH PLAIN and LOGIN. Each
+//! curl `smtp://` with `--ssl-reqd` and `smtps://`, each with AUTH PLAIN and LOGIN; Perl's
+//! Net::SMTP with AUTH over STARTTLS sending the message in BDAT chunks. Each
 //! delivered case checks the relayer's `250 2.0.0 OK queued as <id>` and the message the
 //! upstream received, byte for byte under the relayer's `Received:` field.
 #![allow(clippy::unwrap_used)]
@@ -120,4 +121,32 @@ async fn curl_starttls_and_implicit_tls_with_plain_and_login() {
             relay.assert_relayed(delivered).await;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_smtp_bdat_over_starttls() {
+    let relay = MatrixRelay::start("matrix-net-smtp").await;
+    let client = include_str!("../../../test-support/net_smtp_bdat.pl");
+    let script = write_private(relay.dir.path(), "bdat.pl", client.as_bytes());
+    // Three chunks: cut inside the CRLF after the lone-dot line, and inside a header line.
+    let lone_dot = MESSAGE.windows(5).position(|w| w == b"\r\n.\r\n").unwrap() + 4;
+    let chunks = [&MESSAGE[..20], &MESSAGE[20..lone_dot], &MESSAGE[lone_dot..]];
+    let mut command = Command::new("perl");
+    command.arg(script).arg(relay.submission.port().to_string()).arg(relay.cert()).args([
+        "1",
+        USER,
+        matrix_support::SECRET,
+    ]);
+    for (index, chunk) in chunks.iter().enumerate() {
+        command.arg(write_private(relay.dir.path(), &format!("chunk{index}"), chunk));
+    }
+    let transcript = run_async(relay.dir.path(), "net-smtp", command).await;
+    transcript.assert_queued("Net::SMTP bdat");
+    let lines: Vec<&str> = transcript.output.lines().map(str::trim_end).collect();
+    let said = |text: &str| lines.iter().any(|line| line.ends_with(text));
+    assert!(said(">>> STARTTLS"), "{}", transcript.output);
+    assert!(said(&format!(">>> BDAT {}", chunks[0].len())), "{}", transcript.output);
+    assert!(said(&format!(">>> BDAT {}", chunks[1].len())), "{}", transcript.output);
+    assert!(said(&format!(">>> BDAT {} LAST", chunks[2].len())), "{}", transcript.output);
+    relay.assert_relayed(1).await;
 }
