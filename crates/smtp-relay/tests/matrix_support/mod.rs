@@ -19,6 +19,10 @@ use smtp_relay::relay::{Relay, RelayHandle};
 
 use crate::relay_support::{Arrived, TempDir, Upstream, relay_config, start_upstream};
 
+#[path = "../../../../test-support/installed_tool.rs"]
+mod installed_tool;
+pub use installed_tool::tool;
+
 /// The longest any wait in these tests may take.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
@@ -43,26 +47,6 @@ First line.\r\n\
 .\r\n\
 trailing spaces   \r\n\
 last line\r\n";
-
-/// Where packaged programs live besides `PATH`.
-const SYSTEM_DIRS: [&str; 2] = ["/usr/sbin", "/sbin"];
-
-/// Finds `program` on `PATH` (or in the system directories) or fails with how to install it.
-pub fn tool(program: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(SYSTEM_DIRS.iter().map(PathBuf::from))
-        .map(|dir| dir.join(program))
-        .find(|candidate| {
-            candidate.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "{program} is not installed: run `cargo xtask ci` (it installs it) or \
-                 `apt-get install {package}`"
-            )
-        })
-}
 
 /// Writes `content` to `name` in `dir` with mode 0600 (netrc and msmtp insist on it).
 pub fn write_private(dir: &Path, name: &str, content: &[u8]) -> PathBuf {

@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 #[path = "../../../../test-support/postfix_tools.rs"]
 mod postfix_tools;
 
+#[path = "../../../../test-support/installed_tool.rs"]
+mod installed_tool;
+pub use installed_tool::tool;
+
 /// The longest any wait in these tests may take.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
@@ -45,27 +49,6 @@ First line.\r\n\
 trailing spaces   \r\n\
 \ttab-indented\r\n\
 last line\r\n";
-
-/// Where packaged programs live besides `PATH` (Debian keeps haproxy in /usr/sbin, which a
-/// non-root `PATH` lacks).
-const SYSTEM_DIRS: [&str; 2] = ["/usr/sbin", "/sbin"];
-
-/// Finds `program` on `PATH` (or in the system directories) or fails with how to install it.
-pub fn tool(program: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(SYSTEM_DIRS.iter().map(PathBuf::from))
-        .map(|dir| dir.join(program))
-        .find(|candidate| {
-            candidate.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "{program} is not installed: run `cargo xtask ci` (it installs it) or \
-                 `apt-get install {package}`"
-            )
-        })
-}
 
 /// swaks, with its TLS support (Net::SSLeay) checked.
 pub fn swaks() -> PathBuf {
