@@ -30,6 +30,8 @@ mod linux {
     use tokio::net::TcpStream;
     use tokio_rustls::server::TlsStream;
 
+    use crate::connection::write_behind::WriteBehind;
+
     /// Tries to write `last` and shut the write side down in one step; `last` is drained of what
     /// was written. `Ok(true)`: the stream is shut down (with `last`, whole, before the FIN).
     /// `Ok(false)`: not a stream this knows, or the socket would block; what is left of `last`
@@ -43,7 +45,7 @@ mod linux {
         if let Some(tcp) = stream.downcast_mut::<TcpStream>() {
             return tcp_last(tcp, last);
         }
-        if let Some(tls) = stream.downcast_mut::<TlsStream<TcpStream>>() {
+        if let Some(tls) = stream.downcast_mut::<TlsStream<WriteBehind<TcpStream>>>() {
             return tls_last(tls, last);
         }
         Ok(false)
@@ -58,14 +60,24 @@ mod linux {
         }
     }
 
-    /// TLS over TCP: `last` as an application-data record and the `close_notify` alert, both
-    /// written with `MSG_MORE`, then the FIN.
-    fn tls_last(tls: &mut TlsStream<TcpStream>, last: &mut Vec<u8>) -> io::Result<bool> {
-        let (tcp, connection) = tls.get_mut();
+    /// TLS over TCP: what the handshake left (a session ticket), `last` as an application-data
+    /// record and the `close_notify` alert, all written with `MSG_MORE`, then the FIN.
+    fn tls_last(
+        tls: &mut TlsStream<WriteBehind<TcpStream>>,
+        last: &mut Vec<u8>,
+    ) -> io::Result<bool> {
+        let (stream, connection) = tls.get_mut();
+        let mut held = std::mem::take(stream.held_mut());
+        let mut socket = HeldBack(SockRef::from(stream.get_ref()));
+        let held_sent = write_all_now(&mut socket, &mut held);
+        if !matches!(held_sent, Ok(true)) {
+            // The rest stays first in line for the ordinary close.
+            *stream.held_mut() = held;
+            return held_sent;
+        }
         connection.writer().write_all(last)?;
         last.clear();
         connection.send_close_notify();
-        let mut socket = HeldBack(SockRef::from(&*tcp));
         while connection.wants_write() {
             match connection.write_tls(&mut socket) {
                 Ok(_) => {}
@@ -128,7 +140,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use std::io::Read;
-    use std::process::Command;
     use std::sync::Arc;
 
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
@@ -136,19 +147,7 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use super::write_last_and_shut_down;
-
-    /// Segments the client socket has received so far, as the kernel counts them (`segs_in`
-    /// of `ss -ti`, iproute2's view of `TCP_INFO`).
-    fn segments_in(client: &std::net::TcpStream) -> u32 {
-        let local = client.local_addr().unwrap();
-        let output = Command::new("ss")
-            .args(["-tinH", "state", "all", "src", &local.to_string()])
-            .output()
-            .expect("ss (iproute2) runs");
-        let text = String::from_utf8_lossy(&output.stdout);
-        let field = text.split_whitespace().find_map(|field| field.strip_prefix("segs_in:"));
-        field.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no segs_in in {text:?}"))
-    }
+    use crate::connection::tests::segments_in;
 
     /// A connected pair: a blocking client and the server's tokio stream.
     async fn pair() -> (std::net::TcpStream, TcpStream) {
@@ -215,7 +214,9 @@ mod tests {
             }
             tls
         });
-        let mut server = acceptor.accept(server).await.unwrap();
+        // The server's own handshake (its stream is the one the fast path knows).
+        let limit = std::time::Duration::from_secs(10);
+        let mut server = crate::connection::handshake(&acceptor, server, limit).await.unwrap();
         let mut tls = handshake.await.unwrap();
         let before = segments_in(&client);
 

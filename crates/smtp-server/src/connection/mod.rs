@@ -8,7 +8,7 @@
 //!
 //! One file per idea: [`io`] (buffers, deadlines), [`state`] (the loop), [`dispatch`] (the order
 //! of checks), one file per command group, [`hook`] (calling the handler safely), [`proxy`],
-//! [`prefixed`], [`tls_info`].
+//! [`prefixed`], [`tls_info`], [`write_behind`].
 
 mod auth;
 mod auth_io;
@@ -28,6 +28,7 @@ mod simple;
 mod starttls;
 mod state;
 mod tls_info;
+mod write_behind;
 
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,7 @@ use self::io::Io;
 use self::prefixed::Prefixed;
 use self::state::{Connection, Ending};
 use self::tls_info::tls_info;
+use self::write_behind::WriteBehind;
 use crate::session::{PeerAddr, Session};
 use crate::shared::Shared;
 
@@ -229,14 +231,38 @@ where
 }
 
 /// The server side of a TLS handshake, bounded by the idle timeout; `None` on failure.
-async fn handshake<S>(acceptor: &TlsAcceptor, stream: S, limit: Duration) -> Option<TlsStream<S>>
+///
+/// The stream holds back what the handshake writes last ([`write_behind`]): when the client's
+/// first command line came with its `Finished` (TLS 1.3), the session ticket waits for the
+/// reply to it; otherwise it leaves at once.
+async fn handshake<S>(
+    acceptor: &TlsAcceptor,
+    stream: S,
+    limit: Duration,
+) -> Option<TlsStream<WriteBehind<S>>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => Some(tls),
-        Ok(Err(error)) => {
+    let accept = acceptor.accept(WriteBehind::new(stream)).into_fallible();
+    match tokio::time::timeout(limit, accept).await {
+        Ok(Ok(mut tls)) => {
+            let (stream, connection) = tls.get_mut();
+            stream.handshake_done();
+            let command_waiting = connection.protocol_version()
+                == Some(rustls::ProtocolVersion::TLSv1_3)
+                && connection.reader().into_first_chunk().is_ok_and(|bytes| bytes.contains(&b'\n'));
+            if !command_waiting
+                && !matches!(tokio::time::timeout(limit, stream.send_held()).await, Ok(Ok(())))
+            {
+                tracing::info!("TLS handshake failed: its last flight could not be sent; closing");
+                return None;
+            }
+            Some(tls)
+        }
+        Ok(Err((error, mut stream))) => {
             tracing::info!(%error, "TLS handshake failed; closing");
+            // The alert that tells the client why, best effort.
+            let _ = tokio::time::timeout(limit, stream.send_held()).await;
             None
         }
         Err(_) => {

@@ -15,6 +15,19 @@ use crate::shared::Shared;
 struct Defaults;
 impl Handler for Defaults {}
 
+/// Segments the client socket has received so far, as the kernel counts them (`segs_in` of
+/// `ss -ti`, iproute2's view of `TCP_INFO`).
+pub(super) fn segments_in(client: &std::net::TcpStream) -> u32 {
+    let local = client.local_addr().unwrap();
+    let output = std::process::Command::new("ss")
+        .args(["-tinH", "state", "all", "src", &local.to_string()])
+        .output()
+        .expect("ss (iproute2) runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let field = text.split_whitespace().find_map(|field| field.strip_prefix("segs_in:"));
+    field.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no segs_in in {text:?}"))
+}
+
 fn start() -> (watch::Sender<bool>, DuplexStream, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = watch::channel(false);
     let config = ServerConfig { hostname: "mx.test".into(), ..ServerConfig::default() };
