@@ -73,8 +73,8 @@ impl fmt::Display for BoundAddr {
 
 /// A bound listening socket.
 pub(crate) enum BoundListener {
-    /// TCP, plain or implicit TLS.
-    Tcp(TcpListener, Transport),
+    /// TCP, plain or implicit TLS, and whether accepted sockets come with `TCP_NODELAY` on.
+    Tcp(TcpListener, Transport, NoDelay),
     /// A Unix socket and the file that goes away with it.
     #[cfg(unix)]
     Unix {
@@ -117,12 +117,14 @@ pub(crate) async fn bind(spec: Listen) -> io::Result<(BoundListener, BoundAddr)>
         Listen::Tcp(addr) => {
             let listener = TcpListener::bind(addr).await?;
             let bound = BoundAddr::Tcp(listener.local_addr()?);
-            Ok((BoundListener::Tcp(listener, Transport::Plain), bound))
+            let nodelay = NoDelay::for_listener(&listener);
+            Ok((BoundListener::Tcp(listener, Transport::Plain, nodelay), bound))
         }
         Listen::ImplicitTls(addr) => {
             let listener = TcpListener::bind(addr).await?;
             let bound = BoundAddr::ImplicitTls(listener.local_addr()?);
-            Ok((BoundListener::Tcp(listener, Transport::ImplicitTls), bound))
+            let nodelay = NoDelay::for_listener(&listener);
+            Ok((BoundListener::Tcp(listener, Transport::ImplicitTls, nodelay), bound))
         }
         #[cfg(unix)]
         Listen::Unix(path) => {
@@ -133,10 +135,34 @@ pub(crate) async fn bind(spec: Listen) -> io::Result<(BoundListener, BoundAddr)>
     }
 }
 
+/// Where accepted TCP sockets get `TCP_NODELAY` (replies are written whole, one write per
+/// group, so Nagle's algorithm would only delay them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoDelay {
+    /// From the listening socket: Linux copies the option into every socket it accepts,
+    /// which saves a system call per connection.
+    Inherited,
+    /// Set on each accepted socket.
+    PerConnection,
+}
+
+impl NoDelay {
+    /// Sets `TCP_NODELAY` on `listener` where accepted sockets inherit it.
+    fn for_listener(listener: &TcpListener) -> Self {
+        if cfg!(any(target_os = "linux", target_os = "android"))
+            && socket2::SockRef::from(listener).set_tcp_nodelay(true).is_ok()
+        {
+            Self::Inherited
+        } else {
+            Self::PerConnection
+        }
+    }
+}
+
 /// An accepted connection.
 enum Accepted {
-    /// A TCP connection and how it starts.
-    Tcp(TcpStream, SocketAddr, Transport),
+    /// A TCP connection, how it starts, and where its `TCP_NODELAY` comes from.
+    Tcp(TcpStream, SocketAddr, Transport, NoDelay),
     /// A Unix-socket connection.
     #[cfg(unix)]
     Unix(UnixStream, Option<PathBuf>),
@@ -146,9 +172,9 @@ impl BoundListener {
     /// The next connection.
     async fn accept(&self) -> io::Result<Accepted> {
         match self {
-            Self::Tcp(listener, transport) => {
+            Self::Tcp(listener, transport, nodelay) => {
                 let (stream, peer) = listener.accept().await?;
-                Ok(Accepted::Tcp(stream, peer, *transport))
+                Ok(Accepted::Tcp(stream, peer, *transport, *nodelay))
             }
             #[cfg(unix)]
             Self::Unix { listener, .. } => {
@@ -287,8 +313,10 @@ impl Acceptor {
     async fn admit(&self, accepted: Accepted) {
         let permit = Arc::clone(&self.permits).try_acquire_owned().ok();
         match accepted {
-            Accepted::Tcp(stream, addr, transport) => {
-                if let Err(error) = stream.set_nodelay(true) {
+            Accepted::Tcp(stream, addr, transport, nodelay) => {
+                if nodelay == NoDelay::PerConnection
+                    && let Err(error) = stream.set_nodelay(true)
+                {
                     tracing::debug!(%error, peer = %addr, "cannot set TCP_NODELAY");
                 }
                 self.serve_or_refuse(stream, PeerAddr::Tcp(addr), transport, permit).await;
@@ -370,6 +398,22 @@ mod tests {
         assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
         backoff.reset();
         assert_eq!(backoff.after_error(&io::Error::from(Other)), Some(AcceptBackoff::FIRST));
+    }
+
+    /// Every accepted TCP socket has `TCP_NODELAY` on, on Linux without a call of its own.
+    #[tokio::test]
+    async fn accepted_sockets_have_nodelay() {
+        for spec in [Listen::Tcp, Listen::ImplicitTls] {
+            let (listener, bound) = bind(spec("127.0.0.1:0".parse().unwrap())).await.unwrap();
+            let addr = bound.socket_addr().unwrap();
+            let _client = TcpStream::connect(addr).await.unwrap();
+            let Ok(Accepted::Tcp(stream, _, _, nodelay)) = listener.accept().await else {
+                panic!("not a TCP connection");
+            };
+            assert!(stream.nodelay().unwrap());
+            let inherited = cfg!(any(target_os = "linux", target_os = "android"));
+            assert_eq!(nodelay == NoDelay::Inherited, inherited);
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 pub mod parse;
 pub mod standard;
@@ -158,7 +159,10 @@ pub struct Reply {
     code: ReplyCode,
     enhanced: Option<EnhancedStatus>,
     first: Cow<'static, str>,
-    rest: Vec<Cow<'static, str>>,
+    /// The lines after the first (never an empty list), shared between clones: a server
+    /// that hands out copies of one long reply (its EHLO capabilities) copies one pointer
+    /// instead of every line. A clone that is changed gets lines of its own.
+    rest: Option<Arc<Vec<Cow<'static, str>>>>,
 }
 
 fn clean_line(text: Cow<'static, str>) -> Cow<'static, str> {
@@ -176,7 +180,7 @@ impl Reply {
         enhanced: impl Into<Option<EnhancedStatus>>,
         text: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self { code, enhanced: enhanced.into(), first: clean_line(text.into()), rest: Vec::new() }
+        Self { code, enhanced: enhanced.into(), first: clean_line(text.into()), rest: None }
     }
 
     /// A multi-line reply. An empty `lines` gives one empty line.
@@ -191,12 +195,15 @@ impl Reply {
     {
         let mut lines = lines.into_iter().map(|line| clean_line(line.into()));
         let first = lines.next().unwrap_or(Cow::Borrowed(""));
-        Self { code, enhanced: enhanced.into(), first, rest: lines.collect() }
+        let rest: Vec<_> = lines.collect();
+        let rest = (!rest.is_empty()).then(|| Arc::new(rest));
+        Self { code, enhanced: enhanced.into(), first, rest }
     }
 
     /// Appends a line of text.
     pub fn push_line(&mut self, text: impl Into<Cow<'static, str>>) {
-        self.rest.push(clean_line(text.into()));
+        let rest = self.rest.get_or_insert_with(Arc::default);
+        Arc::make_mut(rest).push(clean_line(text.into()));
     }
 
     /// The reply code.
@@ -217,7 +224,7 @@ impl Reply {
 
     /// The text lines, without codes.
     pub fn lines(&self) -> impl Iterator<Item = &str> + '_ {
-        std::iter::once(self.first.as_ref()).chain(self.rest.iter().map(AsRef::as_ref))
+        std::iter::once(self.first.as_ref()).chain(self.rest_lines().iter().map(AsRef::as_ref))
     }
 
     /// The first text line.
@@ -227,7 +234,12 @@ impl Reply {
 
     /// Number of text lines (at least one).
     pub fn line_count(&self) -> usize {
-        1 + self.rest.len()
+        1 + self.rest_lines().len()
+    }
+
+    /// The lines after the first.
+    fn rest_lines(&self) -> &[Cow<'static, str>] {
+        self.rest.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Appends the wire form (every line CRLF-terminated, `250-` for all but the last line) to
@@ -244,11 +256,11 @@ impl Reply {
         let enhanced_len =
             self.enhanced.map_or(0, |status| write_enhanced_into(status, &mut enhanced_text));
         let head_len = 4 + enhanced_len;
-        let text_len: usize =
-            self.rest.iter().map(|line| line.len()).sum::<usize>() + self.first.len();
+        let rest = self.rest_lines();
+        let text_len: usize = rest.iter().map(|line| line.len()).sum::<usize>() + self.first.len();
         out.reserve(self.line_count() * (head_len + 3) + text_len);
-        let last = self.rest.len();
-        for (index, text) in std::iter::once(&self.first).chain(&self.rest).enumerate() {
+        let last = rest.len();
+        for (index, text) in std::iter::once(&self.first).chain(rest).enumerate() {
             head[3] = if index == last { b' ' } else { b'-' };
             out.extend_from_slice(&head);
             out.extend_from_slice(&enhanced_text[..enhanced_len]);
@@ -320,6 +332,33 @@ impl fmt::Display for Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clones_share_their_lines_until_one_is_changed() {
+        let capabilities = ["mx.example", "PIPELINING", "SIZE 1000", "HELP"].map(String::from);
+        let original = Reply::multiline(ReplyCode::of(250), None, capabilities);
+        let copy = original.clone();
+        let (Some(a), Some(b)) = (&original.rest, &copy.rest) else { panic!("no shared lines") };
+        assert!(Arc::ptr_eq(a, b));
+
+        let mut changed = copy.clone();
+        changed.push_line("AUTH PLAIN");
+        assert_eq!(changed.line_count(), 5);
+        assert_eq!(original.line_count(), 4);
+        assert_eq!(copy, original);
+        assert_eq!(
+            original.to_bytes(),
+            b"250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 HELP\r\n"
+        );
+        assert!(changed.to_bytes().ends_with(b"250-HELP\r\n250 AUTH PLAIN\r\n"));
+
+        // A single line has nothing to share; one pushed line makes it multi-line.
+        let mut single = Reply::new(ReplyCode::of(250), None, "OK");
+        assert!(single.rest.is_none());
+        assert_eq!(Reply::multiline(ReplyCode::of(250), None, ["OK"]), single);
+        single.push_line("more");
+        assert_eq!(single.to_bytes(), b"250-OK\r\n250 more\r\n");
+    }
 
     #[test]
     fn reply_codes_are_validated() {
