@@ -54,8 +54,8 @@ impl Client {
     }
 }
 
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smtpd-cli-test-{}", std::process::id()));
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smtpd-cli-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -66,8 +66,29 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn delivers_into_a_maildir_and_stops_on_sigterm() {
-    let maildir = temp_dir();
-    let child = Command::new(env!("CARGO_BIN_EXE_smtpd"))
+    delivers_and_stops(Command::new(env!("CARGO_BIN_EXE_smtpd")), "any-core", None);
+}
+
+/// On one core (`taskset -c 0`) the server runs on its main thread alone, and serves the same.
+#[test]
+fn on_one_core_runs_on_one_thread() {
+    let mut taskset = Command::new("taskset");
+    taskset.args(["-c", "0", env!("CARGO_BIN_EXE_smtpd")]);
+    delivers_and_stops(taskset, "one-core", Some(1));
+}
+
+/// The number of threads of process `pid`.
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find_map(|line| line.strip_prefix("Threads:")).unwrap();
+    line.trim().parse().unwrap()
+}
+
+/// Starts `smtpd` (through `command`), checks its thread count once it listens, delivers a
+/// message into a Maildir and stops it with SIGTERM.
+fn delivers_and_stops(mut command: Command, name: &str, want_threads: Option<usize>) {
+    let maildir = temp_dir(name);
+    let child = command
         .args(["--listen", "127.0.0.1:0", "--hostname", "mx.test"])
         .arg("--handler")
         .arg(format!("mailbox:{}", maildir.display()))
@@ -85,6 +106,9 @@ fn delivers_into_a_maildir_and_stops_on_sigterm() {
         line.trim().strip_prefix("smtpd: listening on ").unwrap_or_else(|| panic!("{line:?}"));
     let port: u16 = addr.rsplit_once(':').unwrap().1.parse().unwrap();
     assert_ne!(port, 0);
+    if let Some(want) = want_threads {
+        assert_eq!(threads(server.0.id()), want);
+    }
 
     let mut client = Client::connect(port);
     assert!(client.reply().starts_with("220 mx.test"));

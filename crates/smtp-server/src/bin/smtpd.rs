@@ -41,11 +41,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prepares the server, then runs it on a multi-threaded tokio runtime (one worker per core)
-/// until a signal stops it.
+/// Prepares the server, then runs it until a signal stops it: on a multi-threaded tokio
+/// runtime (one worker per core) when the process may use several cores, on the current
+/// thread when it may use one (`taskset -c 0`, a one-CPU container), where a scheduler made
+/// for handing tasks between threads would only add work.
 fn start(plan: plan::Plan) -> Result<(), run::RunError> {
     let (server, listen) = run::prepare(plan)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut builder = match cores {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(run::serve(server, listen))
 }
 

@@ -153,20 +153,25 @@ where
     }
 
     /// Writes the queued replies in one write (bounded by the idle timeout: a client that never
-    /// reads cannot hold the task forever).
+    /// reads cannot hold the task forever). The timer is set only when the write has to wait:
+    /// most writes complete at once.
     pub(super) async fn flush(&mut self) -> std::io::Result<()> {
         if self.output.is_empty() {
             return Ok(());
         }
         let Self { stream, output, timer, idle, .. } = self;
-        timer.as_mut().reset(Instant::now() + *idle);
         let mut write = pin!(async {
             stream.write_all(output).await?;
             stream.flush().await
         });
+        let mut timer_set = false;
         let result = poll_fn(|cx| {
             if let Poll::Ready(result) = write.as_mut().poll(cx) {
                 return Poll::Ready(result);
+            }
+            if !timer_set {
+                timer.as_mut().reset(Instant::now() + *idle);
+                timer_set = true;
             }
             match timer.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
@@ -197,16 +202,21 @@ where
         let until = if session_ends_first { self.deadline } else { idle_deadline };
         let room = self.make_room(wait);
         let Self { stream, input, timer, stopping, .. } = self;
-        timer.as_mut().reset(until);
         let mut read = pin!(stream.read_buf(input));
         // Bytes first: a shutdown that started before this read was seen above, and one that
-        // starts while it waits wakes it through `stopping`.
+        // starts while it waits wakes it through `stopping`. The timer is set only when the
+        // read has to wait.
+        let mut timer_set = false;
         let outcome = poll_fn(|cx| {
             if let Poll::Ready(result) = read.as_mut().poll(cx) {
                 return Poll::Ready(result.map_err(ReadError::Io));
             }
             if wait == Wait::Command && stopping.poll_unpin(cx).is_ready() {
                 return Poll::Ready(Err(ReadError::ShuttingDown));
+            }
+            if !timer_set {
+                timer.as_mut().reset(until);
+                timer_set = true;
             }
             match timer.as_mut().poll(cx) {
                 Poll::Ready(()) if session_ends_first => {
