@@ -142,8 +142,12 @@ where
         self.stream
     }
 
-    /// Queues a reply; it is written at the next flush.
+    /// Queues a reply; it is written at the next flush. The buffer starts with the room it
+    /// keeps while idle, so ordinary replies never make it grow.
     pub(super) fn push(&mut self, reply: &Reply) {
+        if self.output.capacity() == 0 {
+            self.output.reserve(IDLE_WRITE_KEEP);
+        }
         reply.write_to(&mut self.output);
     }
 

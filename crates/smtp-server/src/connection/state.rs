@@ -18,6 +18,9 @@ use crate::shared::Shared;
 /// given back once the client has nothing more pipelined.
 const LINE_KEEP: usize = 512;
 
+/// The room the copy of a command line starts with (a MAIL or RCPT line with parameters fits).
+const LINE_START: usize = 128;
+
 /// What the session does after a command.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Flow {
@@ -120,6 +123,8 @@ where
                 Some(LineEvent::Line(line)) => {
                     let mut raw = std::mem::take(&mut self.line);
                     raw.clear();
+                    // Room for any ordinary command at once, instead of growing line by line.
+                    raw.reserve(line.len().max(LINE_START));
                     raw.extend_from_slice(line);
                     self.io.input.advance(framed.consumed);
                     let flow = self.dispatch(&raw).await;
