@@ -216,7 +216,14 @@ mod tests {
         });
         // The server's own handshake (its stream is the one the fast path knows).
         let limit = std::time::Duration::from_secs(10);
-        let mut server = crate::connection::handshake(&acceptor, server, limit).await.unwrap();
+        let mut server = crate::connection::handshake(
+            &acceptor,
+            server,
+            limit,
+            crate::connection::Next::Command,
+        )
+        .await
+        .unwrap();
         let mut tls = handshake.await.unwrap();
         let before = segments_in(&client);
 

@@ -125,7 +125,8 @@ async fn serve_implicit_tls<S>(
         return;
     };
     let stream = Prefixed::new(prefix, stream);
-    let Some(tls) = handshake(&acceptor, stream, shared.config.timeout).await else {
+    let Some(tls) = handshake(&acceptor, stream, shared.config.timeout, Next::Greeting).await
+    else {
         return;
     };
     session.tls = Some(tls_info(&tls, true));
@@ -197,7 +198,8 @@ where
     let Some(acceptor) = shared.tls.clone() else {
         return;
     };
-    let Some(tls) = handshake(&acceptor, io.into_stream(), shared.config.timeout).await else {
+    let stream = io.into_stream();
+    let Some(tls) = handshake(&acceptor, stream, shared.config.timeout, Next::Command).await else {
         return;
     };
     let mut session = Box::new(Session::new(old.id, old.peer));
@@ -230,15 +232,25 @@ where
     Io::new(stream, input, shared.config.timeout, deadline, shared.shutdown.clone())
 }
 
+/// What the server does right after a TLS handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// Greets (implicit TLS): a write follows at once.
+    Greeting,
+    /// Waits for a command (after STARTTLS).
+    Command,
+}
+
 /// The server side of a TLS handshake, bounded by the idle timeout; `None` on failure.
 ///
-/// The stream holds back what the handshake writes last ([`write_behind`]): when the client's
-/// first command line came with its `Finished` (TLS 1.3), the session ticket waits for the
-/// reply to it; otherwise it leaves at once.
+/// The stream holds back what the handshake writes last ([`write_behind`]). After TLS 1.3 the
+/// session ticket waits for the next write when one is certain to follow: the greeting, or the
+/// reply to a command line that came with the client's `Finished`. Otherwise it leaves at once.
 async fn handshake<S>(
     acceptor: &TlsAcceptor,
     stream: S,
     limit: Duration,
+    next: Next,
 ) -> Option<TlsStream<WriteBehind<S>>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -248,14 +260,19 @@ where
         Ok(Ok(mut tls)) => {
             let (stream, connection) = tls.get_mut();
             stream.handshake_done();
-            let command_waiting = connection.protocol_version()
-                == Some(rustls::ProtocolVersion::TLSv1_3)
-                && connection.reader().into_first_chunk().is_ok_and(|bytes| bytes.contains(&b'\n'));
-            if !command_waiting
-                && !matches!(tokio::time::timeout(limit, stream.send_held()).await, Ok(Ok(())))
-            {
-                tracing::info!("TLS handshake failed: its last flight could not be sent; closing");
-                return None;
+            let write_follows = match next {
+                Next::Greeting => true,
+                Next::Command => {
+                    connection.reader().into_first_chunk().is_ok_and(|bytes| bytes.contains(&b'\n'))
+                }
+            };
+            let tls13 = connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+            if !(tls13 && write_follows) {
+                let sent = tokio::time::timeout(limit, stream.send_held()).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    tracing::info!("TLS handshake failed: its last flight could not be sent");
+                    return None;
+                }
             }
             Some(tls)
         }

@@ -18,14 +18,26 @@ impl Handler for Defaults {}
 /// Segments the client socket has received so far, as the kernel counts them (`segs_in` of
 /// `ss -ti`, iproute2's view of `TCP_INFO`).
 pub(super) fn segments_in(client: &std::net::TcpStream) -> u32 {
+    tcp_info_count(client, "segs_in:")
+}
+
+/// Segments with data in them the client socket has received so far (`data_segs_in`): what
+/// the server wrote, without the acknowledgements its kernel sent on its own.
+pub(super) fn data_segments_in(client: &std::net::TcpStream) -> u32 {
+    tcp_info_count(client, "data_segs_in:")
+}
+
+fn tcp_info_count(client: &std::net::TcpStream, field: &str) -> u32 {
     let local = client.local_addr().unwrap();
     let output = std::process::Command::new("ss")
         .args(["-tinH", "state", "all", "src", &local.to_string()])
         .output()
         .expect("ss (iproute2) runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    let field = text.split_whitespace().find_map(|field| field.strip_prefix("segs_in:"));
-    field.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no segs_in in {text:?}"))
+    assert!(text.contains("segs_in:"), "no TCP_INFO for {local} in {text:?}");
+    // ss leaves out counters that are still zero.
+    let value = text.split_whitespace().find_map(|word| word.strip_prefix(field));
+    value.map_or(0, |n| n.parse().unwrap())
 }
 
 fn start() -> (watch::Sender<bool>, DuplexStream, tokio::task::JoinHandle<()>) {

@@ -181,7 +181,7 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
     use super::*;
-    use crate::connection::tests::segments_in;
+    use crate::connection::tests::data_segments_in as segments_in;
 
     /// Whatever the client end can read without waiting.
     async fn available(client: &mut DuplexStream) -> Vec<u8> {
@@ -343,6 +343,14 @@ mod tests {
 
     /// A server with STARTTLS on 127.0.0.1, and a TLS 1.3 client configuration that trusts it.
     async fn tls_server() -> (crate::ServerHandle, Arc<rustls::ClientConfig>) {
+        tls_server_on(|addr| crate::server::Listen::Tcp(addr)).await
+    }
+
+    /// A server listening on 127.0.0.1 as `listen` says, and a TLS 1.3 client configuration
+    /// that trusts it.
+    async fn tls_server_on(
+        listen: impl FnOnce(SocketAddr) -> crate::server::Listen,
+    ) -> (crate::ServerHandle, Arc<rustls::ClientConfig>) {
         use rustls::pki_types::pem::PemObject as _;
         let certified = crate::tls::self_signed("localhost").unwrap();
         let config = crate::ServerConfig {
@@ -351,8 +359,7 @@ mod tests {
             ..crate::ServerConfig::default()
         };
         let server = crate::Server::new(config, crate::handlers::Sink);
-        let listen = crate::server::Listen::Tcp("127.0.0.1:0".parse().unwrap());
-        let handle = server.start(vec![listen]).await.unwrap();
+        let handle = server.start(vec![listen("127.0.0.1:0".parse().unwrap())]).await.unwrap();
         let mut roots = rustls::RootCertStore::empty();
         let cert = rustls::pki_types::CertificateDer::from_pem_slice(certified.cert_pem.as_bytes());
         roots.add(cert.unwrap()).unwrap();
@@ -406,6 +413,29 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(received, 2);
+        handle.shutdown().await;
+    }
+
+    /// Under implicit TLS the greeting follows the handshake at once: the client receives the
+    /// server's flight, then the ticket and the `220` together (segments with data counted:
+    /// the server's kernel may acknowledge the ClientHello on its own first).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_session_ticket_leaves_with_the_greeting_under_implicit_tls() {
+        let (handle, client) = tls_server_on(crate::server::Listen::ImplicitTls).await;
+        let addr = handle.local_addr().unwrap();
+        let (segments, greeting) = tokio::task::spawn_blocking(move || {
+            let tcp = std::net::TcpStream::connect(addr).unwrap();
+            let before = segments_in(&tcp);
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let connection = rustls::ClientConnection::new(client, name).unwrap();
+            let mut tls = BufReader::new(rustls::StreamOwned::new(connection, tcp));
+            let greeting = reply(&mut tls);
+            (segments_in(&tls.get_ref().sock) - before, greeting)
+        })
+        .await
+        .unwrap();
+        assert!(greeting.starts_with("220 localhost"), "{greeting}");
+        assert_eq!(segments, 2);
         handle.shutdown().await;
     }
 }
