@@ -343,7 +343,7 @@ mod tests {
 
     /// A server with STARTTLS on 127.0.0.1, and a TLS 1.3 client configuration that trusts it.
     async fn tls_server() -> (crate::ServerHandle, Arc<rustls::ClientConfig>) {
-        tls_server_on(|addr| crate::server::Listen::Tcp(addr)).await
+        tls_server_on(crate::server::Listen::Tcp).await
     }
 
     /// A server listening on 127.0.0.1 as `listen` says, and a TLS 1.3 client configuration
