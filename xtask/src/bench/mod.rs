@@ -114,18 +114,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     };
     let total = scenarios.len() * Server::ALL.len();
     for (i, &scenario) in scenarios.iter().enumerate() {
+        let first_step = i * Server::ALL.len() + 1;
         if scenario == Scenario::Idle {
             for (j, &server) in Server::ALL.iter().enumerate() {
-                progress.set_step(i * Server::ALL.len() + j + 1, total);
+                progress.set_step(first_step + j, total);
                 results.idle.push(bench_ctx.idle(server, &mut progress));
             }
             continue;
         }
-        let mut rows = Vec::new();
-        for (j, &server) in Server::ALL.iter().enumerate() {
-            progress.set_step(i * Server::ALL.len() + j + 1, total);
-            rows.push((server, bench_ctx.send(scenario, server, &mut progress)));
-        }
+        let rows = bench_ctx.send(scenario, &mut progress, (first_step, total));
         results.scenarios.push(ScenarioResult { scenario, rows });
     }
     progress.finish();
@@ -138,6 +135,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     println!("xtask bench: wrote {} and {}", md.display(), svg_path.display());
     Ok(())
 }
+
+/// A server started and warmed up for a scenario, with its port; or the outcome to report
+/// for it when it is missing, does not take part, or failed.
+type Slot = Result<(Running, u16), Outcome>;
 
 /// What every measurement needs.
 struct Bench<'a> {
@@ -175,9 +176,66 @@ impl Bench<'_> {
         Ok(Running::start(&launch, port, self.pin.server.as_deref(), &log).map(|r| (r, port)))
     }
 
-    fn send(&self, scenario: Scenario, server: Server, progress: &mut Progress) -> Outcome {
+    /// Measures every server in `scenario`. All of them are started (each on its own port)
+    /// and warmed up first; then each round measures each server once, in an order that
+    /// rotates from round to round (see [`round_order`]), so that a slow spell of a shared
+    /// machine falls on all servers alike instead of on the one whose runs it happened to meet.
+    fn send(
+        &self,
+        scenario: Scenario,
+        progress: &mut Progress,
+        (first_step, total): (usize, usize),
+    ) -> Vec<(Server, Outcome)> {
+        let mut started: Vec<(Server, Slot)> = Vec::new();
+        for (j, &server) in Server::ALL.iter().enumerate() {
+            progress.set_step(first_step + j, total);
+            started.push((server, self.start_warm(scenario, server, progress)));
+        }
+        let mut runs: Vec<Vec<measure::Run>> = vec![Vec::new(); started.len()];
+        let args = scenario.load_args(self.counts.seconds, self.counts.messages);
+        for round in 0..self.counts.runs {
+            for index in round_order(started.len(), round) {
+                let (server, slot) = &mut started[index];
+                let Ok((running, port)) = slot else { continue };
+                progress.set_step(first_step + index, total);
+                progress.show(&format!(
+                    "scenario {} {}: {} run {}/{}",
+                    scenario.number(),
+                    scenario.name(),
+                    server.label(),
+                    round + 1,
+                    self.counts.runs
+                ));
+                match measure::run(self.load, self.pin, *port, &args, running, self.ticks) {
+                    Ok(run) => {
+                        progress
+                            .note(&format!("{:.0} msgs/s, {} failures", run.rate, run.failures));
+                        runs[index].push(run);
+                    }
+                    // The server is dropped (stopped) with its slot.
+                    Err(error) => *slot = Err(Outcome::Failed(error)),
+                }
+            }
+        }
+        started
+            .into_iter()
+            .zip(runs)
+            .map(|((server, slot), runs)| {
+                let outcome = match slot {
+                    Err(outcome) => outcome,
+                    Ok(_) => measure::median_run(&runs)
+                        .map_or_else(|| Outcome::Failed("no runs".into()), Outcome::Measured),
+                };
+                (server, outcome)
+            })
+            .collect()
+    }
+
+    /// Starts `server` for `scenario` and runs the unmeasured warm-up; `Err` with the outcome
+    /// to report when it is missing, does not take part, or fails.
+    fn start_warm(&self, scenario: Scenario, server: Server, progress: &mut Progress) -> Slot {
         if let Some(why) = self.missing(server) {
-            return Outcome::Missing(why);
+            return Err(Outcome::Missing(why));
         }
         progress.show(&format!(
             "scenario {} {}: starting {}",
@@ -185,36 +243,16 @@ impl Bench<'_> {
             scenario.name(),
             server.label()
         ));
-        let running = match self.start(server, scenario, scenario.connections()) {
-            Err(not_applicable) => return Outcome::NotApplicable(not_applicable),
-            Ok(Err(failed)) => return Outcome::Failed(failed),
+        let (running, port) = match self.start(server, scenario, scenario.connections()) {
+            Err(not_applicable) => return Err(Outcome::NotApplicable(not_applicable)),
+            Ok(Err(failed)) => return Err(Outcome::Failed(failed)),
             Ok(Ok(started)) => started,
         };
-        let (running, port) = running;
         let warmup = scenario.load_args(self.counts.seconds, self.counts.warmup);
-        if let Err(error) = measure::run(self.load, self.pin, port, &warmup, &running, self.ticks) {
-            return Outcome::Failed(format!("warm-up: {error}"));
+        match measure::run(self.load, self.pin, port, &warmup, &running, self.ticks) {
+            Ok(_) => Ok((running, port)),
+            Err(error) => Err(Outcome::Failed(format!("warm-up: {error}"))),
         }
-        let args = scenario.load_args(self.counts.seconds, self.counts.messages);
-        let mut runs = Vec::new();
-        for n in 1..=self.counts.runs {
-            progress.show(&format!(
-                "scenario {} {}: {} run {n}/{}",
-                scenario.number(),
-                scenario.name(),
-                server.label(),
-                self.counts.runs
-            ));
-            match measure::run(self.load, self.pin, port, &args, &running, self.ticks) {
-                Ok(run) => {
-                    progress.note(&format!("{:.0} msgs/s, {} failures", run.rate, run.failures));
-                    runs.push(run);
-                }
-                Err(error) => return Outcome::Failed(error),
-            }
-        }
-        measure::median_run(&runs)
-            .map_or_else(|| Outcome::Failed("no runs".into()), Outcome::Measured)
     }
 
     fn idle(&self, server: Server, progress: &mut Progress) -> IdleResult {
@@ -255,6 +293,13 @@ impl Bench<'_> {
         }
         IdleResult { server, counts: Ok(list) }
     }
+}
+
+/// The order in which round `round` measures `servers` servers: every one once, starting
+/// one further along each round (0 1 2, then 1 2 0, then 2 0 1), so no server always runs
+/// first or last.
+fn round_order(servers: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..servers).map(move |offset| (round + offset) % servers.max(1))
 }
 
 /// `cargo build --release` of `smtpd` and `smtp-load`, then of `mailin-sink` (the
@@ -326,6 +371,13 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Options, String> {
         parse_options(&args.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn each_round_measures_every_server_once_starting_one_further_along() {
+        let rounds: Vec<Vec<usize>> = (0..4).map(|r| round_order(3, r).collect()).collect();
+        assert_eq!(rounds, [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 1, 2]]);
+        assert_eq!(round_order(0, 2).count(), 0);
     }
 
     #[test]

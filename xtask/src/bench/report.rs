@@ -37,7 +37,7 @@ fn header(out: &mut String, results: &Results) {
     );
     let _ = writeln!(
         out,
-        "- each point: median of {} run(s) of {} s (cap {} messages) after an unmeasured warm-up of {} messages; a fresh server per scenario; all on 127.0.0.1",
+        "- each point: median of {} run(s) of {} s (cap {} messages) after an unmeasured warm-up of {} messages; a fresh server per scenario; the runs interleaved (each round measures every server once, starting one server further along each round), so a slow spell of the machine falls on all servers alike; all on 127.0.0.1",
         meta.counts.runs, meta.counts.seconds, meta.counts.messages, meta.counts.warmup
     );
     let _ = writeln!(
