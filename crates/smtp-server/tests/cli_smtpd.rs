@@ -158,3 +158,16 @@ fn a_bad_command_line_exits_with_status_2_and_a_message() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.trim(), "smtpd: error: --tls-cert needs --tls-key (give both or neither)");
 }
+
+/// `smtpd` allocates with mimalloc, which introduces itself when `MIMALLOC_VERBOSE` is set.
+#[test]
+fn allocates_with_mimalloc() {
+    let output = Command::new(env!("CARGO_BIN_EXE_smtpd"))
+        .arg("--help")
+        .env("MIMALLOC_VERBOSE", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mimalloc: process init"), "{stderr}");
+}
