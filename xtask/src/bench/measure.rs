@@ -24,7 +24,8 @@ pub struct Run {
     pub failures: u64,
     /// Server CPU seconds during the run.
     pub server_cpu: f64,
-    /// The load generator's CPU seconds divided by its wall time and its cores (1.0 = busy).
+    /// The share of the time the load generator's cores were not idle during the run (its own
+    /// work, the kernel's for it, and time the hypervisor took: 1.0 = no room left).
     pub load_busy: f64,
     /// The server's resident memory after the run, KiB.
     pub rss_kib: u64,
@@ -49,13 +50,13 @@ pub fn run(
     ticks: u64,
 ) -> Result<Run, String> {
     let cpu_before = procfs::cpu_time(server.pid, ticks).ok_or("server gone")?;
+    let cores_before = procfs::core_ticks(pin.load.as_deref()).unwrap_or_default();
     let output = run_load(load, pin, port, args)?;
+    let cores_after = procfs::core_ticks(pin.load.as_deref()).unwrap_or_default();
     let cpu_after = procfs::cpu_time(server.pid, ticks).ok_or("server gone")?;
     let line = output.lines().rev().find(|l| l.starts_with('{')).ok_or("no JSON from smtp-load")?;
     let object = json::parse(line)?;
     let number = |key: &str| object.number(key).unwrap_or(f64::NAN);
-    let elapsed = number("elapsed_s");
-    let load_cpu = number("load_cpu_s");
     Ok(Run {
         rate: number("msgs_per_s"),
         p50_ms: number("p50_ms"),
@@ -63,7 +64,7 @@ pub fn run(
         ok: number("ok") as u64,
         failures: (number("failed") + number("session_errors")) as u64,
         server_cpu: cpu_after.saturating_sub(cpu_before).as_secs_f64(),
-        load_busy: load_cpu / (elapsed * pin.load_workers as f64),
+        load_busy: cores_after.busy_since(cores_before),
         rss_kib: procfs::rss_kib(server.pid).unwrap_or(0),
         first_error: object.text("first_error").map(str::to_owned),
     })

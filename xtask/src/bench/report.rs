@@ -61,7 +61,7 @@ fn header(out: &mut String, results: &Results) {
     }
     let _ = writeln!(
         out,
-        "- targets (from the issue): ours ≥ {TARGET_RATIO}× every peer in msgs/s, or, where the load generator's core is saturated (≥ {:.0} % busy while driving ours), ≥ {TARGET_RATIO}× less server CPU per message; ≤ {TARGET_IDLE_KIB} KiB per idle connection; {TARGET_IDLE_HELD} idle connections held\n",
+        "- targets (from the issue): ours ≥ {TARGET_RATIO}× every peer in msgs/s, or, where the load generator's core is saturated (≥ {:.0} % busy while driving ours: not idle, whether running the load, the kernel's work for it, or taken by the hypervisor), ≥ {TARGET_RATIO}× less server CPU per message; ≤ {TARGET_IDLE_KIB} KiB per idle connection; {TARGET_IDLE_HELD} idle connections held\n",
         SATURATED * 100.0
     );
 }
