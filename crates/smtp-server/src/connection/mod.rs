@@ -50,7 +50,7 @@ use self::io::Io;
 use self::prefixed::Prefixed;
 use self::state::{Connection, Ending};
 use self::tls_info::tls_info;
-use self::write_behind::WriteBehind;
+use self::write_behind::{Next, WriteBehind, finish_handshake};
 use crate::session::{PeerAddr, Session};
 use crate::shared::Shared;
 
@@ -232,20 +232,9 @@ where
     Io::new(stream, input, shared.config.timeout, deadline, shared.shutdown.clone())
 }
 
-/// What the server does right after a TLS handshake.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Next {
-    /// Greets (implicit TLS): a write follows at once.
-    Greeting,
-    /// Waits for a command (after STARTTLS).
-    Command,
-}
-
-/// The server side of a TLS handshake, bounded by the idle timeout; `None` on failure.
-///
-/// The stream holds back what the handshake writes last ([`write_behind`]). After TLS 1.3 the
-/// session ticket waits for the next write when one is certain to follow: the greeting, or the
-/// reply to a command line that came with the client's `Finished`. Otherwise it leaves at once.
+/// The server side of a TLS handshake, bounded by the idle timeout; `None` on failure. What
+/// the handshake writes last is held back as [`write_behind`] describes, and released by
+/// [`finish_handshake`] according to what the server does `next`.
 async fn handshake<S>(
     acceptor: &TlsAcceptor,
     stream: S,
@@ -258,21 +247,10 @@ where
     let accept = acceptor.accept(WriteBehind::new(stream)).into_fallible();
     match tokio::time::timeout(limit, accept).await {
         Ok(Ok(mut tls)) => {
-            let (stream, connection) = tls.get_mut();
-            stream.handshake_done();
-            let write_follows = match next {
-                Next::Greeting => true,
-                Next::Command => {
-                    connection.reader().into_first_chunk().is_ok_and(|bytes| bytes.contains(&b'\n'))
-                }
-            };
-            let tls13 = connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
-            if !(tls13 && write_follows) {
-                let sent = tokio::time::timeout(limit, stream.send_held()).await;
-                if !matches!(sent, Ok(Ok(()))) {
-                    tracing::info!("TLS handshake failed: its last flight could not be sent");
-                    return None;
-                }
+            let finished = tokio::time::timeout(limit, finish_handshake(&mut tls, next)).await;
+            if !matches!(finished, Ok(Ok(()))) {
+                tracing::info!("TLS handshake failed: its last flight could not be sent");
+                return None;
             }
             Some(tls)
         }

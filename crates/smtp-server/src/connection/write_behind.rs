@@ -11,22 +11,51 @@
 //!   nothing to read sends what is held first, so the server's flight leaves in one write
 //!   exactly when the handshake starts waiting for the client's answer, and no handshake can
 //!   stall.
-//! - **After it** ([`WriteBehind::handshake_done`]) what is still held leaves with the next
-//!   write, in the same system call, or at a flush or the shutdown. The caller decides whether
-//!   to wait for that or to send it at once ([`WriteBehind::send_held`]): it waits only when a
-//!   reply is certain to come first, because a client may need what is held before it says
-//!   anything more (the server's `Finished` after a TLS 1.2 handshake, or, for a client with
-//!   Nagle's algorithm on, the acknowledgement of its `Finished` that the ticket carries).
+//! - **After it** ([`finish_handshake`]) what is still held leaves with the next write, in the
+//!   same system call, or at a flush or the shutdown, but only after TLS 1.3 and when a write
+//!   is certain to come at once: the greeting, or the reply to a command line that came with
+//!   the client's `Finished`. Otherwise it is sent at once, because a client may need it before
+//!   it says anything more (the server's `Finished` after a TLS 1.2 handshake, or, for a client
+//!   with Nagle's algorithm on, the acknowledgement of its `Finished` that the ticket carries).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio_rustls::server::TlsStream;
 
 /// Bytes held back beyond which a write no longer joins them (the first reply after a
 /// handshake is far smaller; a larger write goes out after them, in a call of its own).
 const JOIN_MAX: usize = 16 * 1024;
+
+/// What the server does right after a TLS handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Greets (implicit TLS): a write follows at once.
+    Greeting,
+    /// Waits for a command (after STARTTLS).
+    Command,
+}
+
+/// Ends a successful handshake: what it left held waits for the next write when that write is
+/// certain to follow at once (TLS 1.3, and the greeting or a command line already received);
+/// otherwise it is sent now.
+pub(super) async fn finish_handshake<S: AsyncWrite + Unpin>(
+    tls: &mut TlsStream<WriteBehind<S>>,
+    next: Next,
+) -> io::Result<()> {
+    let (stream, connection) = tls.get_mut();
+    stream.handshake_done();
+    let write_follows = match next {
+        Next::Greeting => true,
+        Next::Command => {
+            connection.reader().into_first_chunk().is_ok_and(|bytes| bytes.contains(&b'\n'))
+        }
+    };
+    let tls13 = connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+    if tls13 && write_follows { Ok(()) } else { stream.send_held().await }
+}
 
 /// `inner`, with writes held back as the [module](self) describes.
 #[derive(Debug)]
@@ -49,11 +78,13 @@ impl<S> WriteBehind<S> {
     }
 
     /// The wrapped stream.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(in crate::connection) fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// What is held, for a caller that sends it another way (and drains what it sent).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(in crate::connection) fn held_mut(&mut self) -> &mut Vec<u8> {
         &mut self.held
     }
